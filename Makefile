@@ -1,0 +1,73 @@
+# Dezky Console. `make run` serves a demo console; `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dezky
+
+.PHONY: run test test-sqlite test-postgres lint format bench demo-password services clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-test: requirements.txt requirements-test.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-test.txt
+	touch $@
+
+run: $(VENV)/.installed
+	@$(BIN)/python scripts/ensure_env.py
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py seed_demo
+	@echo ""
+	@echo "Dezky Console: http://$(HOST):$(PORT)/  (Django admin: http://$(HOST):$(PORT)/admin/)"
+	@echo ""
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+demo-password: $(VENV)/.installed
+	$(BIN)/python manage.py seed_demo --new-password
+
+# Every check, on SQLite and then on PostgreSQL. CI=true turns a missing
+# PostgreSQL or browser into a failure instead of a skip.
+test: $(VENV)/.installed-test
+	@bash scripts/ensure_test_services.sh
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory test-sqlite
+	$(MAKE) --no-print-directory test-postgres
+
+test-sqlite:
+	@echo "=== tests on SQLite ==="
+	DATABASE_URL=sqlite://:memory: $(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres:
+	@echo "=== tests on PostgreSQL ==="
+	@if $(BIN)/python scripts/postgres_reachable.py "$(TEST_POSTGRES_URL)"; then \
+		DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/pytest $(PYTEST_ARGS); \
+	elif [ "$$CI" = "true" ]; then \
+		echo "PostgreSQL at $(TEST_POSTGRES_URL) is unreachable and CI=true: failing."; exit 1; \
+	else \
+		echo "SKIPPED: PostgreSQL at $(TEST_POSTGRES_URL) is unreachable; only SQLite was tested."; \
+	fi
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: $(VENV)/.installed-test
+	@for script in bench/*.py; do echo "=== $$script ==="; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,79 @@
+"""`record()`: the one way anything on the platform writes an audit event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import connection, models, transaction
+
+from audit.chain import GENESIS, event_hash, hashed_fields
+from audit.models import AuditEvent
+
+# Metadata keys that would put a credential into a permanent, widely readable log.
+_FORBIDDEN_METADATA = ("password", "secret", "token")
+
+# TRICKY: PostgreSQL lets two transactions read the same chain head at once; a
+# transaction-scoped advisory lock makes appends take turns. (SQLite is opened
+# with IMMEDIATE transactions, which serialise writers already.)
+_CHAIN_LOCK_ID = 0x64657A6B79  # "dezky"
+
+
+def record(
+    *,
+    action: str,
+    actor: Any = None,
+    target: models.Model | None = None,
+    target_type: str = "",
+    target_id: str = "",
+    target_repr: str = "",
+    tenant: Any = None,
+    metadata: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEvent:
+    """Append an event inside the caller's transaction, so it commits or rolls back with it.
+
+    `actor=None` is the system. `target` fills type/id/readable name from a model
+    instance; they can also be given directly (e.g. for something just deleted).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("audit.record() must run inside the transaction of the write it audits")
+    metadata = dict(metadata or {})
+    _refuse_secrets(metadata)
+    if target is not None:
+        target_type = target_type or target._meta.model_name
+        target_id = target_id or str(target.pk)
+        target_repr = target_repr or str(target)
+    actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None
+
+    event = AuditEvent(
+        actor=actor_obj,
+        actor_email=actor_obj.email if actor_obj else "",
+        actor_ip=ip or None,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        target_repr=target_repr[:300],
+        tenant=tenant,
+        metadata=metadata,
+    )
+    event.full_clean(exclude=["prev_hash", "hash", "actor", "tenant"])
+    _lock_chain()
+    event.prev_hash = (
+        AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
+    )
+    event.hash = event_hash(prev_hash=event.prev_hash, fields=hashed_fields(event))
+    event.save()
+    return event
+
+
+def _refuse_secrets(metadata: dict[str, Any]) -> None:
+    for key in metadata:
+        lowered = key.lower()
+        if any(word in lowered for word in _FORBIDDEN_METADATA):
+            raise ValueError(f"audit metadata must not carry credentials ({key!r})")
+
+
+def _lock_chain() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_ID])

@@ -1,0 +1,30 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
+
+from dezky.views.health import healthz
+from dezky.views.placeholder import placeholder_view
+
+
+shell_patterns = [
+    path("", placeholder_view("dezky:overview"), name="overview"),
+    path("infrastructure/", placeholder_view("dezky:infrastructure"), name="infrastructure"),
+    path("support/", placeholder_view("dezky:support"), name="support"),
+    path("billing/", placeholder_view("dezky:billing"), name="billing"),
+    path("reports/", placeholder_view("dezky:reports"), name="reports"),
+    path("settings/", placeholder_view("dezky:settings"), name="settings"),
+]
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("", include("operators.urls")),
+    path("", include("tenants.urls")),
+    path("", include("flags.urls")),
+    path("", include("audit.urls")),
+    path("", include((shell_patterns, "dezky"))),
+]
+
+handler403 = "dezky.views.errors.permission_denied"
+handler404 = "dezky.views.errors.page_not_found"

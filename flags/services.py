@@ -1,0 +1,128 @@
+"""Writes about flags. Each appends to the flag's history (the newest HISTORY_KEPT
+are kept) and records an audit event in one transaction, so the audit log keeps
+every change after the history has rolled past it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+
+from audit import services as audit
+from core.changes import field_changes
+from core.errors import Conflict, NotFound
+from flags.models import HISTORY_KEPT, SCOPE_AXES, Flag, FlagChange, FlagState
+from operators.models import User
+
+FLAG_EDITABLE_FIELDS = ("description", "state", "pct", *(f"scope_{a}" for a in SCOPE_AXES))
+
+
+@transaction.atomic
+def flag_create(
+    *,
+    key: str,
+    description: str = "",
+    state: str = FlagState.OFF,
+    pct: int = 0,
+    actor: User | None,
+    ip: str | None = None,
+    source: str = "",
+    **scope: list[str],
+) -> Flag:
+    _refuse_unknown(scope, tuple(f"scope_{a}" for a in SCOPE_AXES))
+    if Flag.objects.filter(key=key).exists():
+        raise Conflict(f"A flag with the key {key} already exists.", field="key")
+    flag = Flag(key=key, description=description, state=state, pct=pct, **scope)
+    flag.full_clean()
+    flag.save()
+    snapshot = _editable_snapshot(flag)
+    _append_history(
+        flag, actor, {f: {"before": None, "after": v} for f, v in snapshot.items()}
+    )
+    metadata: dict[str, Any] = {"after": snapshot}
+    if source:
+        metadata["source"] = source
+    audit.record(action="flag.created", actor=actor, target=flag, ip=ip, metadata=metadata)
+    return flag
+
+
+@transaction.atomic
+def flag_update(
+    *,
+    key: str,
+    actor: User | None,
+    ip: str | None = None,
+    expected_version: int | None = None,
+    **changes: Any,
+) -> Flag:
+    """Change a flag. With `expected_version`, a flag changed since then is a Conflict
+    carrying the current flag, never a silent overwrite."""
+    _refuse_unknown(changes, FLAG_EDITABLE_FIELDS)
+    flag = _locked(key)
+    if expected_version is not None and expected_version != flag.version:
+        raise Conflict(
+            f"Flag {key} was changed by someone else (version {flag.version}, "
+            f"you edited version {expected_version}). Reload it and apply your change again.",
+            extra={"current_version": flag.version},
+        )
+    diff = field_changes(_editable_snapshot(flag), changes)
+    if not diff:
+        return flag
+    for field, value in changes.items():
+        setattr(flag, field, value)
+    flag.version += 1
+    flag.full_clean()
+    flag.save()
+    _append_history(flag, actor, diff)
+    killed = flag.state == FlagState.OFF and flag.pct == 0 and "state" in diff
+    audit.record(
+        action="flag.killed" if killed else "flag.updated",
+        actor=actor,
+        target=flag,
+        ip=ip,
+        metadata={"changes": diff, "version": flag.version},
+    )
+    return flag
+
+
+@transaction.atomic
+def flag_delete(*, key: str, actor: User | None, ip: str | None = None) -> None:
+    flag = _locked(key)
+    snapshot = _editable_snapshot(flag)
+    flag_id = str(flag.pk)
+    flag.delete()
+    audit.record(
+        action="flag.deleted",
+        actor=actor,
+        target_type="flag",
+        target_id=flag_id,
+        target_repr=key,
+        ip=ip,
+        metadata={"before": snapshot},
+    )
+
+
+def _locked(key: str) -> Flag:
+    try:
+        return Flag.objects.select_for_update().get(key=key)
+    except Flag.DoesNotExist:
+        raise NotFound(f"There is no flag with the key {key}.", field="key") from None
+
+
+def _editable_snapshot(flag: Flag) -> dict[str, Any]:
+    return {f: getattr(flag, f) for f in FLAG_EDITABLE_FIELDS}
+
+
+def _append_history(flag: Flag, actor: User | None, changes: dict[str, Any]) -> None:
+    FlagChange.objects.create(
+        flag=flag, actor_email=actor.email if actor is not None else "", changes=changes
+    )
+    stale = list(flag.history.values_list("id", flat=True)[HISTORY_KEPT:])
+    if stale:
+        FlagChange.objects.filter(id__in=stale).delete()
+
+
+def _refuse_unknown(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValueError(f"cannot change {', '.join(sorted(unknown))} of a flag")

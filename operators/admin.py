@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+
+from core.admin_audit import ServiceBackedAdmin, actor_and_ip
+from operators import services
+from operators.models import User
+
+
+class UserAddForm(forms.ModelForm):
+    """Add a user; leave the password empty for an account that signs in through Authentik."""
+
+    password1 = forms.CharField(
+        label="Password", required=False, strip=False, widget=forms.PasswordInput
+    )
+    password2 = forms.CharField(
+        label="Password again", required=False, strip=False, widget=forms.PasswordInput
+    )
+
+    class Meta:
+        model = User
+        fields = ("email", "name", "platform_admin", "is_staff")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        p1, p2 = data.get("password1"), data.get("password2")
+        if p1 or p2:
+            if p1 != p2:
+                self.add_error("password2", "The two passwords differ.")
+            else:
+                probe = User(email=data.get("email", ""), name=data.get("name", ""))
+                try:
+                    validate_password(p1, probe)
+                except forms.ValidationError as exc:
+                    self.add_error("password1", exc)
+        return data
+
+
+@admin.register(User)
+class UserAdmin(ServiceBackedAdmin, DjangoUserAdmin):
+    add_form = UserAddForm
+    list_display = ("email", "name", "platform_admin", "is_staff", "is_active", "last_login")
+    list_filter = ("platform_admin", "is_staff", "is_active", "is_superuser")
+    search_fields = ("email", "name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined", "authentik_pk", "oidc_subject")
+    fieldsets = (
+        (None, {"fields": ("email", "name", "password")}),
+        ("Access", {"fields": ("platform_admin", "is_staff", "is_superuser", "is_active")}),
+        ("Identity provider", {"fields": ("authentik_pk", "oidc_subject")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "name", "platform_admin", "is_staff", "password1", "password2"),
+            },
+        ),
+    )
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        # Email is the login id and the link to Authentik; it is not retyped here.
+        return ("email", *self.readonly_fields) if obj else self.readonly_fields
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # deactivate instead, so sessions end and history stays readable
+
+    def editable_fields(self) -> tuple[str, ...]:
+        return services.USER_EDITABLE_FIELDS
+
+    def create_via_service(self, request: HttpRequest, data: dict[str, Any]) -> User:
+        return services.user_create(
+            email=data["email"],
+            name=data.get("name", ""),
+            password=data.get("password1") or None,
+            platform_admin=data.get("platform_admin", False),
+            is_staff=data.get("is_staff", False),
+            **actor_and_ip(request),
+        )
+
+    def update_via_service(self, request: HttpRequest, obj: User, changes: dict, form: Any) -> User:
+        return services.user_update(user=obj, **changes, **actor_and_ip(request))
+
+    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+        # Django's view saves the form itself; wrap it so the audit event shares its
+        # transaction and is written only when the password really changed.
+        with transaction.atomic():
+            response = super().user_change_password(request, id, form_url)
+            if request.method == "POST" and response.status_code == 302:
+                user = User.objects.get(pk=id)
+                services.user_password_changed(user=user, **actor_and_ip(request))
+        return response

@@ -1,0 +1,86 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+def normalize_email(email: str) -> str:
+    """One spelling per mailbox: Authentik's email filter is exact and case-sensitive."""
+    return email.strip().lower()
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("email is required")
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)  # None gives an unusable password
+        user.full_clean(exclude=["password"])
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.update(is_staff=True, is_superuser=True, platform_admin=True)
+        return self.create_user(email, password, **fields)
+
+    def get_by_natural_key(self, username: str) -> User:
+        return self.get(email=normalize_email(username))
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """Anyone who signs in: operators (`platform_admin`) and members of tenants."""
+
+    email = models.EmailField("email", unique=True, help_text="The login id, stored lower-case.")
+    name = models.CharField(max_length=200)
+    platform_admin = models.BooleanField(
+        "platform operator",
+        default=False,
+        help_text="May use the console and every write of the API.",
+    )
+    is_staff = models.BooleanField("staff", default=False, help_text="May use the Django admin.")
+    is_active = models.BooleanField("active", default=True)
+    date_joined = models.DateTimeField("joined", default=timezone.now)
+    authentik_pk = models.PositiveIntegerField(
+        "Authentik user id", null=True, blank=True, unique=True
+    )
+    oidc_subject = models.CharField(
+        "OIDC subject", max_length=255, null=True, blank=True, unique=True
+    )
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+
+    class Meta:
+        ordering = ["name", "email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="operators_user_email_ci_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>" if self.name else self.email
+
+    def clean(self) -> None:
+        super().clean()
+        self.email = normalize_email(self.email)
+        # Empty strings would collide on the unique constraint; absent means NULL.
+        self.oidc_subject = self.oidc_subject or None
+
+    def get_full_name(self) -> str:
+        return self.name or self.email
+
+    def get_short_name(self) -> str:
+        return (self.name or self.email).split(" ")[0]
+
+    @property
+    def initials(self) -> str:
+        parts = [p for p in (self.name or self.email).replace("@", " ").split() if p]
+        return "".join(p[0] for p in parts[:2]).upper() or "?"

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from core.validators import validate_domain, validate_slug, validate_string_list
+
+
+class Plan(models.TextChoices):
+    STARTER = "starter", "Starter"
+    BUSINESS = "business", "Business"
+    ENTERPRISE = "enterprise", "Enterprise"
+
+
+class TenantStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    DELETED = "deleted", "Deleted"
+
+
+class Integration(models.TextChoices):
+    AUTHENTIK = "authentik", "Authentik (identity)"
+    STALWART = "stalwart", "Stalwart (mail)"
+    OCIS = "ocis", "oCIS (files)"
+
+
+class ProvisioningStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    ERROR = "error", "Error"
+    NOT_CONFIGURED = "not_configured", "Not configured"
+
+
+class MemberRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    MEMBER = "member", "Member"
+
+
+class Partner(models.Model):
+    """A reseller that brings tenants to the platform."""
+
+    slug = models.CharField(max_length=63, unique=True, validators=[validate_slug])
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def validate_domains(value: object) -> None:
+    validate_string_list(value, item=validate_domain)
+
+
+class Tenant(models.Model):
+    """A customer business: its mail domains, files and identity live on the platform."""
+
+    slug = models.CharField(
+        max_length=63,
+        unique=True,
+        validators=[validate_slug],
+        help_text="Stable handle used in URLs and by services; the id, not the slug, buckets flags.",
+    )
+    name = models.CharField(max_length=200)
+    status = models.CharField(
+        max_length=16, choices=TenantStatus.choices, default=TenantStatus.PENDING
+    )
+    plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.STARTER)
+    domains = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_domains],
+        help_text="Mail domains, primary first.",
+    )
+    partner = models.ForeignKey(
+        Partner, null=True, blank=True, on_delete=models.PROTECT, related_name="tenants"
+    )
+    billing_email = models.EmailField(blank=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="tenants", blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["slug"]
+        indexes = [models.Index(fields=["status", "plan"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=TenantStatus.values), name="tenant_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(plan__in=Plan.values), name="tenant_plan_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def primary_domain(self) -> str:
+        return self.domains[0] if self.domains else ""
+
+    def clean(self) -> None:
+        super().clean()
+        if isinstance(self.domains, list):
+            self.domains = [d.strip().lower() for d in self.domains if isinstance(d, str)]
+        if (self.status == TenantStatus.DELETED) != (self.deleted_at is not None):
+            raise ValidationError(
+                {"deleted_at": "Set exactly when the tenant's status is deleted."}
+            )
+
+
+class Membership(models.Model):
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=16, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["tenant__slug", "user__email"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="membership_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.tenant.slug} ({self.role})"
+
+
+class ProvisioningState(models.Model):
+    """Where one tenant stands in one integration; written by reconcile."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="provisioning")
+    integration = models.CharField(max_length=16, choices=Integration.choices)
+    state = models.CharField(
+        max_length=16, choices=ProvisioningStatus.choices, default=ProvisioningStatus.PENDING
+    )
+    last_error = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["tenant__slug", "integration"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "integration"], name="provisioning_state_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant.slug} · {self.integration}: {self.state}"
