@@ -10,7 +10,7 @@ from django.http import HttpRequest
 from core.admin_audit import ReadOnlyAdmin, ServiceBackedAdmin, actor_and_ip
 from core.forms import StringListField
 from flags import services
-from flags.models import SCOPE_AXES, Flag, FlagChange
+from flags.models import SCOPE_AXES, Flag, FlagChange, RetiredFlagKey
 
 
 class FlagAdminForm(forms.ModelForm):
@@ -94,3 +94,9 @@ class FlagChangeAdmin(ReadOnlyAdmin):
     list_filter = ("flag",)
     search_fields = ("flag__key", "actor_email")
     list_select_related = ("flag",)
+
+
+@admin.register(RetiredFlagKey)
+class RetiredFlagKeyAdmin(ReadOnlyAdmin):
+    list_display = ("key", "retired_at", "retired_by_email")
+    search_fields = ("key",)

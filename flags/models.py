@@ -98,3 +98,18 @@ class FlagChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.flag.key} by {self.actor_email or 'system'} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class RetiredFlagKey(models.Model):
+    """A deleted flag's key. Keys are never reused: a service that still asks for the
+    old flag must not silently get a new one with different rules."""
+
+    key = models.CharField(max_length=63, unique=True)
+    retired_at = models.DateTimeField(auto_now_add=True)
+    retired_by_email = models.CharField(max_length=254, blank=True)
+
+    class Meta:
+        ordering = ["key"]
+
+    def __str__(self) -> str:
+        return self.key

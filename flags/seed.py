@@ -22,11 +22,15 @@ PLATFORM_FLAGS: dict[str, str] = {
 
 
 def seed_platform_flags(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
-    """Create the missing platform flags (off); return the keys created."""
-    from flags.models import Flag
+    """Create the missing platform flags (off); return the keys created.
+
+    A platform flag an operator deleted stays deleted: its key is retired.
+    """
+    from flags.models import Flag, RetiredFlagKey
     from flags.services import flag_create
 
     existing = set(Flag.objects.using(using).values_list("key", flat=True))
+    existing |= set(RetiredFlagKey.objects.using(using).values_list("key", flat=True))
     created = []
     for key, description in PLATFORM_FLAGS.items():
         if key in existing:
@@ -40,5 +44,5 @@ def seed_platform_flags(*, using: str = DEFAULT_DB_ALIAS) -> list[str]:
 def seed_flags_after_migrate(*, using: str = DEFAULT_DB_ALIAS, **kwargs: Any) -> None:
     tables = connections[using].introspection.table_names()
     # Migrating backwards or a partial plan can leave either table missing.
-    if "flags_flag" in tables and "audit_auditevent" in tables:
+    if {"flags_flag", "flags_retiredflagkey", "audit_auditevent"} <= set(tables):
         seed_platform_flags(using=using)

@@ -11,7 +11,7 @@ from django.db import transaction
 from audit import services as audit
 from core.changes import field_changes
 from core.errors import Conflict, NotFound
-from flags.models import HISTORY_KEPT, SCOPE_AXES, Flag, FlagChange, FlagState
+from flags.models import HISTORY_KEPT, SCOPE_AXES, Flag, FlagChange, FlagState, RetiredFlagKey
 from operators.models import User
 
 FLAG_EDITABLE_FIELDS = ("description", "state", "pct", *(f"scope_{a}" for a in SCOPE_AXES))
@@ -32,6 +32,11 @@ def flag_create(
     _refuse_unknown(scope, tuple(f"scope_{a}" for a in SCOPE_AXES))
     if Flag.objects.filter(key=key).exists():
         raise Conflict(f"A flag with the key {key} already exists.", field="key")
+    if RetiredFlagKey.objects.filter(key=key).exists():
+        raise Conflict(
+            f"The key {key} belonged to a deleted flag and is never reused; choose another.",
+            field="key",
+        )
     flag = Flag(key=key, description=description, state=state, pct=pct, **scope)
     flag.full_clean()
     flag.save()
@@ -91,6 +96,7 @@ def flag_delete(*, key: str, actor: User | None, ip: str | None = None) -> None:
     snapshot = _editable_snapshot(flag)
     flag_id = str(flag.pk)
     flag.delete()
+    RetiredFlagKey.objects.create(key=key, retired_by_email=actor.email if actor else "")
     audit.record(
         action="flag.deleted",
         actor=actor,

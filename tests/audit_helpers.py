@@ -1,0 +1,34 @@
+"""Assertions every service test makes about the audit log."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from audit.models import AuditEvent
+
+
+class AuditWatch:
+    def __init__(self, since_id: int) -> None:
+        self.since_id = since_id
+
+    @property
+    def events(self) -> list[AuditEvent]:
+        return list(AuditEvent.objects.filter(id__gt=self.since_id).order_by("id"))
+
+    def one(self, action: str, *, actor: Any = None) -> AuditEvent:
+        events = self.events
+        assert [e.action for e in events] == [action], f"expected one {action}, got {events}"
+        event = events[0]
+        assert event.actor_id == (actor.pk if actor is not None else None)
+        return event
+
+    def none(self) -> None:
+        assert self.events == []
+
+
+@contextmanager
+def watch_audit() -> Iterator[AuditWatch]:
+    last = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    yield AuditWatch(last)

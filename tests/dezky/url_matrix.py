@@ -1,0 +1,56 @@
+"""Every named URL of the project and who may reach it.
+
+A URL added without an entry here fails tests/dezky/test_access.py, so nothing
+can ship unguarded by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+PUBLIC = "public"  # anyone, no login
+CONSOLE = "console"  # operators; anonymous -> login page, signed-in non-operator -> 403
+SIGNED_IN = "signed-in"  # any signed-in caller (API reads)
+
+# name -> (who, kwargs to build the URL with)
+MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
+    "healthz": (PUBLIC, {}),
+    "operators:login": (PUBLIC, {}),
+    "operators:logout": (PUBLIC, {}),
+    "api-schema": (SIGNED_IN, {}),
+    "dezky:overview": (CONSOLE, {}),
+    "dezky:infrastructure": (CONSOLE, {}),
+    "dezky:support": (CONSOLE, {}),
+    "dezky:billing": (CONSOLE, {}),
+    "dezky:reports": (CONSOLE, {}),
+    "dezky:settings": (CONSOLE, {}),
+    "operators:users": (CONSOLE, {}),
+    "operators:team": (CONSOLE, {}),
+    "tenants:list": (CONSOLE, {}),
+    "tenants:partners": (CONSOLE, {}),
+    "flags:list": (CONSOLE, {}),
+    "audit:list": (CONSOLE, {}),
+}
+
+# The Django admin guards itself (staff only); tests/dezky/test_admin.py covers it.
+SELF_GUARDED_NAMESPACES = ("admin",)
+
+
+def named_patterns() -> Iterator[str]:
+    def walk(patterns: list[Any], namespace: str) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                ns = pattern.namespace
+                if ns in SELF_GUARDED_NAMESPACES:
+                    continue
+                inner = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                if pattern.name is None:
+                    raise AssertionError(f"URL {pattern.pattern} has no name; name it")
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    yield from walk(get_resolver().url_patterns, "")
