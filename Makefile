@@ -67,7 +67,7 @@ format: $(VENV)/.installed-test
 	$(BIN)/ruff format .
 
 bench: $(VENV)/.installed-test
-	@for script in bench/*.py; do echo "=== $$script ==="; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "=== $$script ==="; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis

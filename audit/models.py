@@ -80,10 +80,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_email or 'system'} {self.action}"
 
-    @property
-    def actor_label(self) -> str:
-        return self.actor_email or "system"
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("Audit events cannot be changed.")
@@ -91,3 +87,7 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise AppendOnlyError("Audit events cannot be deleted.")
+
+    @property
+    def actor_label(self) -> str:
+        return self.actor_email or "system"

@@ -218,9 +218,7 @@ def _demo_provisioning(tenant: Tenant, status: str, rng: random.Random) -> None:
 def _ensure_users(
     actor: User, tenants: list[Tenant], rng: random.Random, result: DemoResult
 ) -> None:
-    deleted = set(
-        Tenant.objects.filter(status=TenantStatus.DELETED).values_list("slug", flat=True)
-    )
+    deleted = set(Tenant.objects.filter(status=TenantStatus.DELETED).values_list("slug", flat=True))
     live = [t for t in tenants if t.slug not in deleted]
     for index in range(60):
         first = FIRST_NAMES[index % len(FIRST_NAMES)]
@@ -229,9 +227,7 @@ def _ensure_users(
         email = f"{first}.{last}.{index}@{home.slug}.example".lower()
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = operator_services.user_create(
-                email=email, name=f"{first} {last}", actor=actor
-            )
+            user = operator_services.user_create(email=email, name=f"{first} {last}", actor=actor)
             result.count("users")
         role = MemberRole.OWNER if index < len(live) else MemberRole.MEMBER
         tenant_services.membership_set(tenant=home, user=user, role=role, actor=actor)

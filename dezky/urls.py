@@ -5,7 +5,6 @@ from drf_spectacular.views import SpectacularAPIView
 from dezky.views.health import healthz
 from dezky.views.placeholder import placeholder_view
 
-
 shell_patterns = [
     path("", placeholder_view("dezky:overview"), name="overview"),
     path("infrastructure/", placeholder_view("dezky:infrastructure"), name="infrastructure"),

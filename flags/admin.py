@@ -28,7 +28,7 @@ class FlagAdminForm(forms.ModelForm):
 
     class Meta:
         model = Flag
-        fields = "__all__"
+        fields = ("key", "description", "state", "pct", *(f"scope_{a}" for a in SCOPE_AXES))
 
 
 class FlagChangeInline(admin.TabularInline):

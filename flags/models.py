@@ -88,9 +88,7 @@ class FlagChange(models.Model):
     flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="history")
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_email = models.CharField(max_length=254, blank=True)
-    changes = models.JSONField(
-        default=dict, help_text='{"field": {"before": ..., "after": ...}}'
-    )
+    changes = models.JSONField(default=dict, help_text='{"field": {"before": ..., "after": ...}}')
 
     class Meta:
         ordering = ["-at", "-id"]

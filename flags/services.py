@@ -41,9 +41,7 @@ def flag_create(
     flag.full_clean()
     flag.save()
     snapshot = _editable_snapshot(flag)
-    _append_history(
-        flag, actor, {f: {"before": None, "after": v} for f, v in snapshot.items()}
-    )
+    _append_history(flag, actor, {f: {"before": None, "after": v} for f, v in snapshot.items()})
     metadata: dict[str, Any] = {"after": snapshot}
     if source:
         metadata["source"] = source

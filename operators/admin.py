@@ -90,7 +90,9 @@ class UserAdmin(ServiceBackedAdmin, DjangoUserAdmin):
     def update_via_service(self, request: HttpRequest, obj: User, changes: dict, form: Any) -> User:
         return services.user_update(user=obj, **changes, **actor_and_ip(request))
 
-    def user_change_password(self, request: HttpRequest, id: str, form_url: str = "") -> HttpResponse:
+    def user_change_password(
+        self, request: HttpRequest, id: str, form_url: str = ""
+    ) -> HttpResponse:
         # Django's view saves the form itself; wrap it so the audit event shares its
         # transaction and is written only when the password really changed.
         with transaction.atomic():

@@ -41,7 +41,9 @@ class PartnerAdmin(ServiceBackedAdmin):
             slug=data["slug"], name=data["name"], **actor_and_ip(request)
         )
 
-    def update_via_service(self, request: HttpRequest, obj: Partner, changes: dict, form: Any) -> Partner:
+    def update_via_service(
+        self, request: HttpRequest, obj: Partner, changes: dict, form: Any
+    ) -> Partner:
         return services.partner_update(partner=obj, **changes, **actor_and_ip(request))
 
 
@@ -72,7 +74,7 @@ class TenantAdminForm(forms.ModelForm):
 
     class Meta:
         model = Tenant
-        fields = "__all__"
+        fields = ("slug", "name", "plan", "domains", "partner", "billing_email")
 
 
 @admin.register(Tenant)
@@ -120,21 +122,32 @@ class TenantAdmin(ServiceBackedAdmin):
             **actor_and_ip(request),
         )
 
-    def update_via_service(self, request: HttpRequest, obj: Tenant, changes: dict, form: Any) -> Tenant:
+    def update_via_service(
+        self, request: HttpRequest, obj: Tenant, changes: dict, form: Any
+    ) -> Tenant:
         return services.tenant_update(tenant=obj, **changes, **actor_and_ip(request))
 
     @admin.action(description="Soft-delete selected tenants")
     def soft_delete(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
-        self._run_each(request, queryset.exclude(status=TenantStatus.DELETED), "deleted",
-                       services.tenant_soft_delete)
+        self._run_each(
+            request,
+            queryset.exclude(status=TenantStatus.DELETED),
+            "deleted",
+            services.tenant_soft_delete,
+        )
 
     @admin.action(description="Restore selected deleted tenants (they come back suspended)")
     def restore(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
-        self._run_each(request, queryset.filter(status=TenantStatus.DELETED), "restored",
-                       services.tenant_restore)
+        self._run_each(
+            request,
+            queryset.filter(status=TenantStatus.DELETED),
+            "restored",
+            services.tenant_restore,
+        )
 
-    def _run_each(self, request: HttpRequest, queryset: QuerySet[Tenant], verb: str,
-                  service: Any) -> None:
+    def _run_each(
+        self, request: HttpRequest, queryset: QuerySet[Tenant], verb: str, service: Any
+    ) -> None:
         done = 0
         for tenant in queryset:
             try:

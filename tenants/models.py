@@ -65,7 +65,7 @@ class Tenant(models.Model):
         max_length=63,
         unique=True,
         validators=[validate_slug],
-        help_text="Stable handle used in URLs and by services; the id, not the slug, buckets flags.",
+        help_text="Stable handle for URLs and services (flags bucket by id, not slug).",
     )
     name = models.CharField(max_length=200)
     status = models.CharField(

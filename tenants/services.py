@@ -14,8 +14,8 @@ from core.errors import Conflict
 from operators.models import User
 from tenants.models import (
     Integration,
-    Membership,
     MemberRole,
+    Membership,
     Partner,
     ProvisioningState,
     Tenant,

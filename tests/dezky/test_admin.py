@@ -67,7 +67,9 @@ def test_audit_events_are_view_only_in_the_admin(staff_client) -> None:
     page = staff_client.get(change_url)
     assert page.status_code == 200 and 'name="_save"' not in page.text
     assert staff_client.post(change_url, {"action": "tenant.resumed"}).status_code == 403
-    assert staff_client.post(_url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    assert (
+        staff_client.post(_url(AuditEvent, "delete", event.pk), {"post": "yes"}).status_code == 403
+    )
     assert AuditEvent.objects.get(pk=event.pk).action == "tenant.suspended"
 
 
