@@ -1,0 +1,448 @@
+/*
+ * Dezky Console shell behaviour: sidebar, theme, density, user menu, dialogs,
+ * copy buttons, dismissible messages.
+ *
+ * Everything is wired by event delegation on `document`, so markup that htmx
+ * swaps in later works without re-binding. The remembered preferences are first
+ * applied by the inline script in base.html (before paint); this file keeps them
+ * in sync after that.
+ */
+(function () {
+  "use strict";
+
+  var root = document.documentElement;
+  var KEYS = { theme: "dezky.theme", density: "dezky.density", sidebar: "dezky.sidebar" };
+  var narrowScreen = window.matchMedia("(max-width: 760px)");
+
+  function remember(key, value) {
+    try {
+      window.localStorage.setItem(key, value);
+    } catch (error) {
+      // Blocked storage only means the choice is not remembered.
+    }
+  }
+
+  function announce(text) {
+    var region = document.getElementById("live-region");
+    if (!region) return;
+    region.textContent = "";
+    // A fresh text node after a tick makes screen readers repeat identical messages.
+    window.setTimeout(function () {
+      region.textContent = text;
+    }, 30);
+  }
+
+  /* ------------------------------------------------- preferences (sync UI) -- */
+
+  function syncControls() {
+    var dark = root.dataset.theme !== "light";
+    var compact = root.dataset.density === "compact";
+    var collapsed = root.dataset.sidebar === "collapsed";
+    var iconsOnly = collapsed || narrowScreen.matches;
+
+    document.querySelectorAll("[data-theme-toggle]").forEach(function (el) {
+      el.setAttribute("aria-checked", String(dark));
+    });
+    document.querySelectorAll("[data-density-toggle]").forEach(function (el) {
+      el.setAttribute("aria-checked", String(compact));
+    });
+    document.querySelectorAll("[data-sidebar-toggle]").forEach(function (el) {
+      el.setAttribute("aria-expanded", String(!collapsed));
+      el.title = (collapsed ? "Expand" : "Collapse") + " sidebar (" + shortcutLabel() + "+[)";
+      var label = el.querySelector("[data-sidebar-toggle-label]");
+      if (label) label.textContent = collapsed ? "Expand" : "Collapse";
+    });
+    // Icon-only nav rows need their label as a tooltip; expanded rows do not.
+    document.querySelectorAll("[data-nav-label]").forEach(function (el) {
+      if (iconsOnly) el.title = el.dataset.navLabel;
+      else el.removeAttribute("title");
+    });
+  }
+
+  function isMac() {
+    return /Mac|iPhone|iPad/.test(navigator.platform || navigator.userAgent);
+  }
+
+  function shortcutLabel() {
+    return isMac() ? "⌘" : "Ctrl";
+  }
+
+  function setPreference(name, value) {
+    // The sidebar animates its width; theme and density switch in one cut.
+    if (name !== "sidebar") {
+      root.classList.remove("is-ready");
+      window.requestAnimationFrame(function () {
+        window.requestAnimationFrame(function () {
+          root.classList.add("is-ready");
+        });
+      });
+    }
+    root.dataset[name] = value;
+    remember(KEYS[name], value);
+    syncControls();
+  }
+
+  function toggleSidebar() {
+    setPreference("sidebar", root.dataset.sidebar === "collapsed" ? "expanded" : "collapsed");
+  }
+
+  // Another tab changed a preference: follow it so tabs never disagree.
+  window.addEventListener("storage", function (event) {
+    if (event.key === KEYS.theme) root.dataset.theme = event.newValue === "light" ? "light" : "dark";
+    else if (event.key === KEYS.density) root.dataset.density = event.newValue === "compact" ? "compact" : "comfy";
+    else if (event.key === KEYS.sidebar) root.dataset.sidebar = event.newValue === "collapsed" ? "collapsed" : "expanded";
+    else return;
+    syncControls();
+  });
+
+  narrowScreen.addEventListener("change", syncControls);
+
+  /* ------------------------------------------------------------- user menu -- */
+
+  var openMenu = null; // { wrapper, trigger, panel }
+
+  function menuParts(wrapper) {
+    return {
+      wrapper: wrapper,
+      trigger: wrapper.querySelector("[data-user-menu-trigger]"),
+      panel: wrapper.querySelector("[data-user-menu-panel]"),
+    };
+  }
+
+  function menuItems(panel) {
+    return Array.prototype.filter.call(
+      panel.querySelectorAll('[role^="menuitem"]'),
+      function (el) {
+        return !el.disabled && el.offsetParent !== null;
+      }
+    );
+  }
+
+  function showMenu(wrapper, focusLast) {
+    if (openMenu) hideMenu(false);
+    var menu = menuParts(wrapper);
+    if (!menu.trigger || !menu.panel) return;
+    menu.panel.hidden = false;
+    menu.trigger.setAttribute("aria-expanded", "true");
+    openMenu = menu;
+    var items = menuItems(menu.panel);
+    if (items.length) items[focusLast ? items.length - 1 : 0].focus();
+  }
+
+  function hideMenu(returnFocus) {
+    if (!openMenu) return;
+    var menu = openMenu;
+    openMenu = null;
+    menu.panel.hidden = true;
+    menu.trigger.setAttribute("aria-expanded", "false");
+    if (returnFocus) menu.trigger.focus();
+  }
+
+  function moveMenuFocus(step, absolute) {
+    var items = menuItems(openMenu.panel);
+    if (!items.length) return;
+    var index = items.indexOf(document.activeElement);
+    var next;
+    if (absolute === "first") next = 0;
+    else if (absolute === "last") next = items.length - 1;
+    else next = (index + step + items.length) % items.length;
+    items[next].focus();
+  }
+
+  /* ---------------------------------------------------------------- dialogs -- */
+
+  // Remember who opened each dialog so focus can go back there on close.
+  var dialogOpeners = new WeakMap();
+
+  function openDialog(dialog, opener) {
+    if (!dialog || dialog.open) return;
+    dialogOpeners.set(dialog, opener || document.activeElement);
+    dialog.showModal();
+    var autofocus = dialog.querySelector("[autofocus]");
+    if (autofocus) autofocus.focus();
+  }
+
+  function wireDialog(dialog) {
+    if (dialog.dataset.dialogWired) return;
+    dialog.dataset.dialogWired = "true";
+    dialog.addEventListener("close", function () {
+      var opener = dialogOpeners.get(dialog);
+      dialogOpeners.delete(dialog);
+      if (opener && document.contains(opener) && typeof opener.focus === "function") opener.focus();
+      if (dialog.hasAttribute("data-dialog-remove-on-close")) dialog.remove();
+    });
+  }
+
+  function wireDialogs(scope) {
+    (scope || document).querySelectorAll("dialog[data-dialog]").forEach(function (dialog) {
+      wireDialog(dialog);
+      // A dialog that arrives in an htmx response and asks to be shown opens itself.
+      if (dialog.hasAttribute("data-dialog-open-on-load") && !dialog.open) openDialog(dialog);
+    });
+  }
+
+  /* --------------------------------------------------------------- copying -- */
+
+  function copyText(text) {
+    if (navigator.clipboard && window.isSecureContext) return navigator.clipboard.writeText(text);
+    // Plain-http hosts have no Clipboard API; fall back to a hidden textarea.
+    return new Promise(function (resolve, reject) {
+      var area = document.createElement("textarea");
+      area.value = text;
+      area.setAttribute("readonly", "");
+      area.style.position = "fixed";
+      area.style.opacity = "0";
+      document.body.appendChild(area);
+      area.select();
+      var ok = false;
+      try {
+        ok = document.execCommand("copy");
+      } catch (error) {
+        ok = false;
+      }
+      area.remove();
+      if (ok) resolve();
+      else reject(new Error("copy failed"));
+    });
+  }
+
+  function textToCopy(button) {
+    var selector = button.getAttribute("data-copy-target");
+    if (selector) {
+      var target = document.querySelector(selector);
+      if (!target) return "";
+      return "value" in target && typeof target.value === "string" ? target.value : target.textContent.trim();
+    }
+    return button.getAttribute("data-copy") || "";
+  }
+
+  /* --------------------------------------------------------------- messages -- */
+
+  function dismiss(toast) {
+    if (!toast || toast.classList.contains("is-leaving")) return;
+    toast.classList.add("is-leaving");
+    window.setTimeout(function () {
+      toast.remove();
+    }, 200);
+  }
+
+  // Success messages step aside on their own; warnings and errors stay until read.
+  function scheduleAutodismiss(scope) {
+    (scope || document).querySelectorAll("[data-autodismiss]").forEach(function (toast) {
+      if (toast.dataset.autodismissScheduled) return;
+      toast.dataset.autodismissScheduled = "true";
+      var timer = null;
+      function start() {
+        timer = window.setTimeout(function () {
+          dismiss(toast);
+        }, 6000);
+      }
+      function stop() {
+        window.clearTimeout(timer);
+      }
+      toast.addEventListener("mouseenter", stop);
+      toast.addEventListener("focusin", stop);
+      toast.addEventListener("mouseleave", start);
+      start();
+    });
+  }
+
+  /* ------------------------------------------------------------ avatars -- */
+
+  // One person, one colour: hue from a stable hash of the name.
+  function hueFor(text) {
+    var hash = 0;
+    for (var i = 0; i < text.length; i++) hash = (hash * 31 + text.charCodeAt(i)) | 0;
+    return Math.abs(hash) % 360;
+  }
+
+  function initialsFor(text) {
+    var base = text.indexOf("@") > 0 ? text.slice(0, text.indexOf("@")).replace(/[._-]+/g, " ") : text;
+    var words = base.trim().split(/\s+/).filter(Boolean);
+    if (!words.length) return "?";
+    var first = words[0].charAt(0);
+    var last = words.length > 1 ? words[words.length - 1].charAt(0) : "";
+    return (first + last).toUpperCase();
+  }
+
+  function paintAvatars(scope) {
+    (scope || document).querySelectorAll("[data-avatar]").forEach(function (el) {
+      var name = el.getAttribute("data-avatar") || "";
+      el.style.setProperty("--avatar-hue", String(hueFor(name.toLowerCase())));
+      // The server normally renders the initials; this covers markup that did not.
+      if (!el.textContent.trim()) el.textContent = initialsFor(name);
+    });
+  }
+
+  /* ------------------------------------------------------------ events -- */
+
+  document.addEventListener("click", function (event) {
+    var target = event.target;
+
+    var sidebarToggle = target.closest("[data-sidebar-toggle]");
+    if (sidebarToggle) {
+      toggleSidebar();
+      return;
+    }
+
+    var themeToggle = target.closest("[data-theme-toggle]");
+    if (themeToggle) {
+      setPreference("theme", root.dataset.theme === "light" ? "dark" : "light");
+      return;
+    }
+
+    var densityToggle = target.closest("[data-density-toggle]");
+    if (densityToggle) {
+      setPreference("density", root.dataset.density === "compact" ? "comfy" : "compact");
+      return;
+    }
+
+    var trigger = target.closest("[data-user-menu-trigger]");
+    if (trigger) {
+      var wrapper = trigger.closest("[data-user-menu]");
+      if (openMenu && openMenu.wrapper === wrapper) hideMenu(true);
+      else showMenu(wrapper, false);
+      return;
+    }
+
+    if (openMenu) {
+      if (!openMenu.panel.contains(target)) hideMenu(false);
+      else if (target.closest('a[role="menuitem"]')) hideMenu(false);
+    }
+
+    var dialogOpener = target.closest("[data-dialog-open]");
+    if (dialogOpener) {
+      var dialog = document.getElementById(dialogOpener.getAttribute("data-dialog-open"));
+      if (dialog) {
+        wireDialog(dialog);
+        openDialog(dialog, dialogOpener);
+      }
+      return;
+    }
+
+    var dialogCloser = target.closest("[data-dialog-close]");
+    if (dialogCloser) {
+      var owner = dialogCloser.closest("dialog");
+      if (owner) owner.close(dialogCloser.value || "");
+      return;
+    }
+
+    // A click on the backdrop lands on the <dialog> itself, outside its box.
+    if (target.matches && target.matches("dialog[data-dialog][open]")) {
+      var box = target.getBoundingClientRect();
+      var inside =
+        event.clientX >= box.left && event.clientX <= box.right &&
+        event.clientY >= box.top && event.clientY <= box.bottom;
+      // Keyboard-activated clicks report 0,0; never treat those as backdrop clicks.
+      if (!inside && (event.clientX !== 0 || event.clientY !== 0)) target.close("backdrop");
+      return;
+    }
+
+    var copyButton = target.closest("[data-copy], [data-copy-target]");
+    if (copyButton) {
+      copyText(textToCopy(copyButton)).then(
+        function () {
+          copyButton.classList.add("is-copied");
+          announce("Copied to clipboard");
+          window.setTimeout(function () {
+            copyButton.classList.remove("is-copied");
+          }, 1600);
+        },
+        function () {
+          announce("Could not copy; select the text and copy it by hand");
+        }
+      );
+      return;
+    }
+
+    var dismissButton = target.closest("[data-dismiss]");
+    if (dismissButton) dismiss(dismissButton.closest(".toast, .alert"));
+  });
+
+  document.addEventListener("keydown", function (event) {
+    // Ctrl+[ / Cmd+[ toggles the sidebar. `code` covers layouts where "[" needs AltGr.
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey &&
+        (event.key === "[" || event.code === "BracketLeft")) {
+      event.preventDefault();
+      toggleSidebar();
+      return;
+    }
+
+    if (openMenu) {
+      switch (event.key) {
+        case "Escape":
+          event.preventDefault();
+          hideMenu(true);
+          return;
+        case "ArrowDown":
+          event.preventDefault();
+          moveMenuFocus(1);
+          return;
+        case "ArrowUp":
+          event.preventDefault();
+          moveMenuFocus(-1);
+          return;
+        case "Home":
+          event.preventDefault();
+          moveMenuFocus(0, "first");
+          return;
+        case "End":
+          event.preventDefault();
+          moveMenuFocus(0, "last");
+          return;
+        case "Tab":
+          hideMenu(false);
+          return;
+      }
+    }
+
+    // Arrow keys on a closed menu's trigger open it, as menu buttons do.
+    var trigger = event.target.closest && event.target.closest("[data-user-menu-trigger]");
+    if (trigger && (event.key === "ArrowDown" || event.key === "ArrowUp")) {
+      event.preventDefault();
+      showMenu(trigger.closest("[data-user-menu]"), event.key === "ArrowUp");
+    }
+  });
+
+  // Leaving the page (or an htmx request replacing part of it) closes the menu.
+  document.addEventListener("htmx:beforeRequest", function () {
+    hideMenu(false);
+  });
+  window.addEventListener("pagehide", function () {
+    hideMenu(false);
+  });
+
+  // Focus leaving the menu entirely (e.g. clicking into the page) closes it.
+  document.addEventListener("focusin", function (event) {
+    if (openMenu && !openMenu.wrapper.contains(event.target)) hideMenu(false);
+  });
+
+  // New content from htmx: wire whatever it brought.
+  document.addEventListener("htmx:load", function (event) {
+    var scope = event.detail && event.detail.elt ? event.detail.elt : document;
+    if (scope === document.body) scope = document;
+    paintAvatars(scope);
+    wireDialogs(scope);
+    scheduleAutodismiss(scope);
+    syncControls();
+  });
+
+  /* -------------------------------------------------------------- start -- */
+
+  function init() {
+    paintAvatars(document);
+    wireDialogs(document);
+    scheduleAutodismiss(document);
+    syncControls();
+    document.querySelectorAll("kbd[data-shortcut-mod], .sidebar-toggle kbd").forEach(function (kbd) {
+      kbd.textContent = shortcutLabel() + " [";
+    });
+    // Transitions only after the first paint, so restoring a state never animates.
+    window.requestAnimationFrame(function () {
+      root.classList.add("is-ready");
+    });
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();
