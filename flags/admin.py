@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from core.admin_audit import ReadOnlyAdmin, ServiceBackedAdmin, actor_and_ip
+from core.admin_audit import ReadOnlyAdmin, ReadOnlyInline, ServiceBackedAdmin, actor_and_ip
 from core.forms import StringListField
 from flags import services
 from flags.models import SCOPE_AXES, Flag, FlagChange, RetiredFlagKey
@@ -31,15 +31,9 @@ class FlagAdminForm(forms.ModelForm):
         fields = ("key", "description", "state", "pct", *(f"scope_{a}" for a in SCOPE_AXES))
 
 
-class FlagChangeInline(admin.TabularInline):
+class FlagChangeInline(ReadOnlyInline):
     model = FlagChange
     fields = ("at", "actor_email", "changes")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Flag)

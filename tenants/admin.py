@@ -7,7 +7,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
-from core.admin_audit import ReadOnlyAdmin, ServiceBackedAdmin, actor_and_ip
+from core.admin_audit import ReadOnlyAdmin, ReadOnlyInline, ServiceBackedAdmin, actor_and_ip
 from core.errors import ApplicationError
 from core.forms import StringListField
 from tenants import services
@@ -47,26 +47,14 @@ class PartnerAdmin(ServiceBackedAdmin):
         return services.partner_update(partner=obj, **changes, **actor_and_ip(request))
 
 
-class ProvisioningInline(admin.TabularInline):
+class ProvisioningInline(ReadOnlyInline):
     model = ProvisioningState
     fields = ("integration", "state", "last_error", "updated_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(ReadOnlyInline):
     model = Membership
     fields = ("user", "role", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 class TenantAdminForm(forms.ModelForm):

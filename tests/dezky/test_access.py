@@ -58,3 +58,9 @@ def test_signed_in_urls_refuse_anonymous_callers(client, name: str, url: str) ->
     assert client.get(url).status_code in (401, 403), name
     client.force_login(UserFactory())
     assert client.get(url).status_code == 200, name
+
+
+def test_an_unknown_page_gets_the_404_page(operator_client) -> None:
+    response = operator_client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert 'data-testid="not-found"' in response.text

@@ -188,3 +188,13 @@ def test_changing_a_password_in_the_admin_is_audited(staff_client) -> None:
     assert response.status_code == 302
     assert User.objects.get(pk=user.pk).check_password("another-long-Passw0rd")
     log.one("user.password_changed", actor=staff_client.staff)
+
+
+def test_change_pages_render_for_staff(staff_client) -> None:
+    from tests.tenants.factories import MembershipFactory
+
+    membership = MembershipFactory()
+    objects = [membership, membership.tenant, membership.user, PartnerFactory(),
+               Flag.objects.first()]  # fmt: skip
+    for obj in objects:
+        assert staff_client.get(_url(type(obj), "change", obj.pk)).status_code == 200, obj
