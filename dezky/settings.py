@@ -105,24 +105,32 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache --------------------------------------------------------------------
+# "default" caches things; "coordination" holds the version numbers that tell
+# every worker when flags or tenants changed (see core/versions.py). With Redis
+# both live there, shared by all hosts. Without it, "coordination" is a folder on
+# this host, so several worker processes of one host still agree.
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
+    _redis = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": "dezky",
-            "TIMEOUT": None,
-        }
+        "default": {**_redis, "KEY_PREFIX": "dezky", "TIMEOUT": 300},
+        "coordination": {**_redis, "KEY_PREFIX": "dezky-coord", "TIMEOUT": None},
     }
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "dezky",
+            "TIMEOUT": 300,
+        },
+        "coordination": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": env.str("DEZKY_CACHE_DIR", default=str(BASE_DIR / ".cache")),
             "TIMEOUT": None,
-        }
+        },
     }
+# How often a worker asks the coordination cache whether its flag snapshot is stale.
+FLAGS_SNAPSHOT_CHECK_SECONDS = env.float("FLAGS_SNAPSHOT_CHECK_SECONDS", default=0.5)
 
 # --- Identity -----------------------------------------------------------------
 AUTH_USER_MODEL = "operators.User"

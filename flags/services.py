@@ -9,6 +9,7 @@ from typing import Any
 from django.db import transaction
 
 from audit import services as audit
+from core import versions
 from core.changes import field_changes
 from core.errors import Conflict, NotFound
 from flags.models import HISTORY_KEPT, SCOPE_AXES, Flag, FlagChange, FlagState, RetiredFlagKey
@@ -46,6 +47,7 @@ def flag_create(
     if source:
         metadata["source"] = source
     audit.record(action="flag.created", actor=actor, target=flag, ip=ip, metadata=metadata)
+    versions.bump("flags")
     return flag
 
 
@@ -77,14 +79,14 @@ def flag_update(
     flag.full_clean()
     flag.save()
     _append_history(flag, actor, diff)
-    killed = flag.state == FlagState.OFF and flag.pct == 0 and "state" in diff
     audit.record(
-        action="flag.killed" if killed else "flag.updated",
+        action="flag.killed" if _is_kill(flag, diff) else "flag.updated",
         actor=actor,
         target=flag,
         ip=ip,
         metadata={"changes": diff, "version": flag.version},
     )
+    versions.bump("flags")
     return flag
 
 
@@ -104,6 +106,21 @@ def flag_delete(*, key: str, actor: User | None, ip: str | None = None) -> None:
         ip=ip,
         metadata={"before": snapshot},
     )
+    versions.bump("flags")
+
+
+@transaction.atomic
+def flag_kill(*, key: str, actor: User | None, ip: str | None = None) -> Flag:
+    """The kill switch: off and 0 % in one step, whatever version the caller saw.
+
+    An emergency must not lose a race, so no version is checked.
+    """
+    return flag_update(key=key, state=FlagState.OFF, pct=0, actor=actor, ip=ip)
+
+
+def _is_kill(flag: Flag, diff: dict[str, Any]) -> bool:
+    """Switching a live flag fully off (off and 0 %) is recorded as a kill."""
+    return flag.state == FlagState.OFF and flag.pct == 0 and bool({"state", "pct"} & diff.keys())
 
 
 def _locked(key: str) -> Flag:

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
+from core import versions
 from core.changes import field_changes
 from core.errors import Conflict
 from operators.models import User
@@ -105,6 +106,7 @@ def tenant_create(
         ip=ip,
         metadata={"slug": slug, "plan": plan, "partner": partner.slug if partner else None},
     )
+    versions.bump("tenants")
     return tenant
 
 
@@ -130,6 +132,7 @@ def tenant_update(
         ip=ip,
         metadata={"changes": diff},
     )
+    versions.bump("tenants")
     return tenant
 
 
@@ -150,6 +153,7 @@ def tenant_soft_delete(*, tenant: Tenant, actor: User | None, ip: str | None = N
         ip=ip,
         metadata={"previous_status": previous},
     )
+    versions.bump("tenants")
     return tenant
 
 
@@ -163,6 +167,7 @@ def tenant_restore(*, tenant: Tenant, actor: User | None, ip: str | None = None)
     tenant.deleted_at = None
     tenant.save(update_fields=["status", "deleted_at", "updated_at"])
     audit.record(action="tenant.restored", actor=actor, target=tenant, tenant=tenant, ip=ip)
+    versions.bump("tenants")
     return tenant
 
 

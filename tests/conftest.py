@@ -28,3 +28,17 @@ def operator(db: Any) -> Any:
 def operator_client(client: Any, operator: Any) -> Any:
     client.force_login(operator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Any:
+    """Each test starts with empty caches and no flag snapshot: the database is rolled
+    back between tests, and a snapshot of another test's rows would be a lie."""
+    from django.core.cache import caches
+
+    from flags.snapshot import reset_for_tests
+
+    for alias in ("default", "coordination"):
+        caches[alias].clear()
+    reset_for_tests()
+    yield

@@ -1,0 +1,94 @@
+"""Reads about flags: evaluation from the snapshot, preview, and lists for pages and the API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from core.errors import NotFound
+from flags import engine
+from flags.engine import FlagSnapshot, Result, Scope
+from flags.models import Flag
+from flags.snapshot import Snapshot, TenantRow, get_snapshot
+
+
+def tenant_in_snapshot(snapshot: Snapshot, slug: str) -> TenantRow:
+    tenant = snapshot.tenants.get(slug)
+    if tenant is None:
+        raise NotFound(
+            f"No tenant with the slug {slug!r} (unknown or deleted).", field="tenantSlug"
+        )
+    return tenant
+
+
+def flags_for_tenant(*, tenant_slug: str, environment: str | None = None) -> dict[str, bool]:
+    """`{key: on?}` for every flag, for one live tenant. Zero queries in steady state."""
+    snapshot = get_snapshot()
+    tenant = tenant_in_snapshot(snapshot, tenant_slug)
+    ctx = tenant.context(environment or settings.DEZKY_ENVIRONMENT)
+    return engine.evaluate_all(snapshot.flags, ctx)
+
+
+def explain_for_tenant(
+    *, tenant_slug: str, environment: str | None = None, keys: Sequence[str] | None = None
+) -> dict[str, Result]:
+    snapshot = get_snapshot()
+    tenant = tenant_in_snapshot(snapshot, tenant_slug)
+    ctx = tenant.context(environment or settings.DEZKY_ENVIRONMENT)
+    flags = snapshot.flags if keys is None else [snapshot.flags_by_key[k] for k in keys]
+    return engine.explain_all(flags, ctx)
+
+
+@dataclass(frozen=True)
+class Preview:
+    on: int
+    total: int
+    turned_on: list[str]
+    turned_off: list[str]
+    environment: str
+
+
+def flag_preview(
+    *,
+    key: str,
+    state: str,
+    pct: int,
+    scope: Mapping[str, Sequence[str]],
+    environment: str | None = None,
+) -> Preview:
+    """How many live tenants a proposed flag turns on, and who flips compared with the
+    saved flag of that key (all of them count as flips for a flag not saved yet)."""
+    snapshot = get_snapshot()
+    environment = environment or settings.DEZKY_ENVIRONMENT
+    proposed = FlagSnapshot(key=key, state=state, pct=pct, scope=Scope.from_lists(scope))
+    saved = snapshot.flags_by_key.get(key) or FlagSnapshot(key=key, state=engine.OFF)
+    on = 0
+    turned_on: list[str] = []
+    turned_off: list[str] = []
+    for slug, tenant in snapshot.tenants.items():
+        ctx = tenant.context(environment)
+        now = engine.evaluate(proposed, ctx).value
+        before = engine.evaluate(saved, ctx).value
+        on += now
+        if now and not before:
+            turned_on.append(slug)
+        elif before and not now:
+            turned_off.append(slug)
+    return Preview(on, len(snapshot.tenants), turned_on, turned_off, environment)
+
+
+def flag_list(*, search: str = "") -> QuerySet[Flag]:
+    flags = Flag.objects.order_by("key")
+    if search:
+        flags = flags.filter(Q(key__icontains=search) | Q(description__icontains=search))
+    return flags
+
+
+def flag_get(*, key: str) -> Flag:
+    try:
+        return Flag.objects.prefetch_related("history").get(key=key)
+    except Flag.DoesNotExist:
+        raise NotFound(f"There is no flag with the key {key}.", field="key") from None
