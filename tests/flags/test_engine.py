@@ -78,7 +78,10 @@ keys = st.from_regex(r"[a-z][a-z0-9_]{1,20}", fullmatch=True)
 pcts = st.integers(min_value=0, max_value=100)
 
 
-def _rollout(key: str, pct: int, scope: Scope = Scope()) -> FlagSnapshot:
+NO_SCOPE = Scope()
+
+
+def _rollout(key: str, pct: int, scope: Scope = NO_SCOPE) -> FlagSnapshot:
     return FlagSnapshot(key, "rollout", pct, scope)
 
 
