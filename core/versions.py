@@ -7,6 +7,8 @@ versions their snapshot was built from.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 
 from django.core.cache import caches
@@ -53,3 +55,41 @@ def _increment(name: str) -> None:
             cache.add(_key(name), 1, timeout=None)
     for listener in _listeners:
         listener()
+
+
+class LocalState:
+    """Process-local state (a snapshot, a memo) dropped when any named version moves.
+
+    The versions are read from the shared cache at most every `check_seconds`,
+    so other workers' changes arrive within that time and the hot path rarely
+    leaves the process; a bump in this process is seen at once.
+    """
+
+    def __init__(self, *names: str, check_seconds: Callable[[], float]) -> None:
+        self.names = names
+        self.check_seconds = check_seconds
+        self.lock = threading.Lock()
+        self.value: object = None
+        self.built_at: tuple[int, ...] | None = None
+        self.checked_at = 0.0
+        on_bump(self.forget_check)
+
+    def forget_check(self) -> None:
+        self.checked_at = 0.0
+
+    def reset(self) -> None:
+        self.value, self.built_at, self.checked_at = None, None, 0.0
+
+    def get(self, build: Callable[[tuple[int, ...]], object]) -> object:
+        now = time.monotonic()
+        if self.built_at is not None and now - self.checked_at < self.check_seconds():
+            return self.value
+        latest = current(*self.names)
+        with self.lock:
+            if self.built_at != latest:
+                # Built after reading the versions: a change landing meanwhile moves
+                # them again, and the next check rebuilds.
+                self.value = build(latest)
+                self.built_at = latest
+            self.checked_at = now
+            return self.value

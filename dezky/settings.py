@@ -162,7 +162,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # --- API ----------------------------------------------------------------------
 REST_FRAMEWORK = {
+    # Token first: its WWW-Authenticate header makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        "operators.authentication.ServiceTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Deny unless a view says otherwise.

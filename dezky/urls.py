@@ -4,6 +4,8 @@ from drf_spectacular.views import SpectacularAPIView
 
 from dezky.views.health import healthz
 from dezky.views.placeholder import placeholder_view
+from flags.api.urls import api_patterns as flag_api
+from flags.api.urls import ofrep_patterns
 
 shell_patterns = [
     path("", placeholder_view("dezky:overview"), name="overview"),
@@ -18,6 +20,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/", include((flag_api, "api"))),
+    path("ofrep/v1/", include((ofrep_patterns, "ofrep"))),
     path("", include("operators.urls")),
     path("", include("tenants.urls")),
     path("", include("flags.urls")),

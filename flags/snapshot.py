@@ -8,8 +8,6 @@ a time) the cache.
 
 from __future__ import annotations
 
-import threading
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -40,40 +38,11 @@ class Snapshot:
     tenants: dict[str, TenantRow]  # by slug; deleted tenants are not here
 
 
-class _Holder:
-    """This process's snapshot and when it last asked whether it is stale."""
-
-    def __init__(self) -> None:
-        self.snapshot: Snapshot | None = None
-        self.checked_at = 0.0
-        self.lock = threading.Lock()
-
-    def forget_check(self) -> None:
-        self.checked_at = 0.0
-
-
-_holder = _Holder()
-versions.on_bump(_holder.forget_check)
+_state = versions.LocalState(*WATCHED, check_seconds=lambda: settings.FLAGS_SNAPSHOT_CHECK_SECONDS)
 
 
 def get_snapshot() -> Snapshot:
-    snapshot = _holder.snapshot
-    now = time.monotonic()
-    if snapshot is not None and now - _holder.checked_at < settings.FLAGS_SNAPSHOT_CHECK_SECONDS:
-        return snapshot
-    current = versions.current(*WATCHED)
-    if snapshot is not None and snapshot.versions == current:
-        _holder.checked_at = now
-        return snapshot
-    with _holder.lock:
-        snapshot = _holder.snapshot
-        if snapshot is None or snapshot.versions != current:
-            # Built from the versions read before the query: a change landing
-            # meanwhile moves the version again and the next check rebuilds.
-            snapshot = build_snapshot(current)
-            _holder.snapshot = snapshot
-        _holder.checked_at = now
-    return snapshot
+    return _state.get(build_snapshot)  # type: ignore[return-value]
 
 
 def build_snapshot(at_versions: tuple[int, ...]) -> Snapshot:
@@ -92,7 +61,7 @@ def build_snapshot(at_versions: tuple[int, ...]) -> Snapshot:
     rows = (
         Tenant.objects.exclude(status=TenantStatus.DELETED)
         .order_by("slug")
-        .values_list("id", "slug", "name", "plan", "partner__slug")
+        .values_list("stable_id", "slug", "name", "plan", "partner__slug")
     )
     tenants = {
         slug: TenantRow(str(pk), slug, name, plan, partner)
@@ -107,5 +76,4 @@ def build_snapshot(at_versions: tuple[int, ...]) -> Snapshot:
 
 
 def reset_for_tests() -> None:
-    _holder.snapshot = None
-    _holder.checked_at = 0.0
+    _state.reset()

@@ -8,10 +8,11 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.password_validation import validate_password
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
 
 from core.admin_audit import ServiceBackedAdmin, actor_and_ip
 from operators import services
-from operators.models import User
+from operators.models import ServiceToken, TokenScope, User
 
 
 class UserAddForm(forms.ModelForm):
@@ -101,3 +102,62 @@ class UserAdmin(ServiceBackedAdmin, DjangoUserAdmin):
                 user = User.objects.get(pk=id)
                 services.user_password_changed(user=user, **actor_and_ip(request))
         return response
+
+
+class ServiceTokenAddForm(forms.ModelForm):
+    scopes = forms.MultipleChoiceField(
+        choices=TokenScope.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = ServiceToken
+        fields = ("name", "scopes")
+
+
+@admin.register(ServiceToken)
+class ServiceTokenAdmin(admin.ModelAdmin):
+    """Create (shown once), look at and revoke service tokens; nothing else changes them."""
+
+    form = ServiceTokenAddForm
+    list_display = ("name", "prefix", "scope_list", "created_at", "last_used_at", "revoked_at")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    actions = ("revoke",)
+    readonly_fields = (
+        "name", "prefix", "scopes", "created_at", "created_by_email", "last_used_at", "revoked_at",
+    )  # fmt: skip
+
+    @admin.display(description="scopes")
+    def scope_list(self, obj: ServiceToken) -> str:
+        return ", ".join(obj.scopes)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
+        return self.readonly_fields if obj else ()
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke instead, so the audit trail keeps pointing at it
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        token, secret = services.service_token_create(
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            **actor_and_ip(request),
+        )
+        obj.pk = token.pk
+        request._created_token = (token, secret)
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        token, secret = request._created_token
+        context = {**self.admin_site.each_context(request), "token": token, "secret": secret}
+        response = TemplateResponse(request, "admin/operators/servicetoken/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @admin.action(description="Revoke selected tokens")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        for token in queryset.filter(revoked_at__isnull=True):
+            services.service_token_revoke(token=token, **actor_and_ip(request))
+        self.message_user(request, "Revoked. Services using them are refused within a second.")

@@ -84,3 +84,35 @@ class User(AbstractBaseUser, PermissionsMixin):
     def initials(self) -> str:
         parts = [p for p in (self.name or self.email).replace("@", " ").split() if p]
         return "".join(p[0] for p in parts[:2]).upper() or "?"
+
+
+class TokenScope(models.TextChoices):
+    FLAGS_READ = "flags:read", "Read flags"
+    FLAGS_EVALUATE = "flags:evaluate", "Evaluate flags"
+    TENANTS_READ = "tenants:read", "Read tenants"
+
+
+class ServiceToken(models.Model):
+    """An API credential for one of Dezky's services. Only its SHA-256 is stored; the
+    token itself is shown once, when it is created."""
+
+    name = models.CharField(max_length=100, unique=True, help_text="Which service uses it.")
+    prefix = models.CharField(
+        max_length=16, unique=True, help_text="The token's visible start, to tell tokens apart."
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by_email = models.CharField(max_length=254, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -15,6 +15,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 
+from operators.tokens import ServicePrincipal
+
 
 def is_operator(user: Any) -> bool:
     return bool(
@@ -55,3 +57,20 @@ class IsOperator(BasePermission):
 
     def has_permission(self, request: HttpRequest, view: Any) -> bool:
         return is_operator(request.user)
+
+
+def has_scope(user: Any, scope: str) -> bool:
+    return isinstance(user, ServicePrincipal) and scope in user.scopes
+
+
+def operator_or_scope(scope: str) -> type[BasePermission]:
+    """Operators, or services whose token carries `scope` (reads and evaluation)."""
+
+    class OperatorOrScope(BasePermission):
+        message = f"Needs a platform operator or a service token with the {scope} scope."
+
+        def has_permission(self, request: HttpRequest, view: Any) -> bool:
+            return is_operator(request.user) or has_scope(request.user, scope)
+
+    OperatorOrScope.__name__ = f"OperatorOr_{scope.replace(':', '_')}"
+    return OperatorOrScope

@@ -6,11 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 
 from audit import services as audit
+from core import versions
 from core.changes import field_changes
-from core.errors import Conflict
-from operators.models import User, normalize_email
+from core.errors import ApplicationError, Conflict
+from operators.models import ServiceToken, TokenScope, User, normalize_email
+from operators.tokens import new_token, token_hash
 
 # What the admin and later pages may change with user_update; email is the login id
 # and changes through its own flow, the password through user_set_password.
@@ -111,3 +114,54 @@ def user_logged_out(*, user: User, ip: str | None) -> None:
 def user_password_changed(*, user: User, actor: User | None, ip: str | None) -> None:
     """Record a password change made by Django's own password form (the admin's)."""
     audit.record(action="user.password_changed", actor=actor, target=user, ip=ip)
+
+
+@transaction.atomic
+def service_token_create(
+    *, name: str, scopes: list[str], actor: User | None, ip: str | None = None
+) -> tuple[ServiceToken, str]:
+    """A new token for a service; the returned secret is shown once and never stored."""
+    name = name.strip()
+    unknown = set(scopes) - set(TokenScope.values)
+    if not name:
+        raise ApplicationError("Give the token a name.", field="name")
+    if not scopes or unknown:
+        raise ApplicationError(
+            f"Choose scopes from {', '.join(TokenScope.values)}.", field="scopes"
+        )
+    if ServiceToken.objects.filter(name=name).exists():
+        raise Conflict(f"A token named {name} already exists.", field="name")
+    secret, prefix = new_token()
+    token = ServiceToken.objects.create(
+        name=name,
+        prefix=prefix,
+        token_hash=token_hash(secret),
+        scopes=sorted(set(scopes)),
+        created_by_email=actor.email if actor else "",
+    )
+    audit.record(
+        action="service_token.created",
+        actor=actor,
+        target=token,
+        ip=ip,
+        metadata={"name": name, "scopes": token.scopes, "prefix": prefix},
+    )
+    versions.bump("service_tokens")
+    return token, secret
+
+
+@transaction.atomic
+def service_token_revoke(*, token: ServiceToken, actor: User | None, ip: str | None = None) -> None:
+    token = ServiceToken.objects.select_for_update().get(pk=token.pk)
+    if token.revoked_at is not None:
+        raise Conflict(f"Token {token.name} is already revoked.")
+    token.revoked_at = timezone.now()
+    token.save(update_fields=["revoked_at"])
+    audit.record(
+        action="service_token.revoked",
+        actor=actor,
+        target=token,
+        ip=ip,
+        metadata={"name": token.name, "prefix": token.prefix},
+    )
+    versions.bump("service_tokens")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -58,9 +60,21 @@ def validate_domains(value: object) -> None:
     validate_string_list(value, item=validate_domain)
 
 
+def new_stable_id() -> str:
+    return str(uuid.uuid4())
+
+
 class Tenant(models.Model):
     """A customer business: its mail domains, files and identity live on the platform."""
 
+    stable_id = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_stable_id,
+        editable=False,
+        help_text="Never changes (not on rename, not on migration between systems); "
+        "flag rollouts bucket tenants by it.",
+    )
     slug = models.CharField(
         max_length=63,
         unique=True,

@@ -36,9 +36,11 @@ def _fresh_caches() -> Any:
     back between tests, and a snapshot of another test's rows would be a lie."""
     from django.core.cache import caches
 
-    from flags.snapshot import reset_for_tests
+    from flags import snapshot
+    from operators import tokens
 
     for alias in ("default", "coordination"):
         caches[alias].clear()
-    reset_for_tests()
+    snapshot.reset_for_tests()
+    tokens.reset_for_tests()
     yield

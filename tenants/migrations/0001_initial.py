@@ -45,6 +45,7 @@ class Migration(migrations.Migration):
             name='Tenant',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('stable_id', models.CharField(default=tenants.models.new_stable_id, editable=False, help_text='Never changes (not on rename, not on migration between systems); flag rollouts bucket tenants by it.', max_length=64, unique=True)),
                 ('slug', models.CharField(help_text='Stable handle for URLs and services (flags bucket by id, not slug).', max_length=63, unique=True, validators=[django.core.validators.RegexValidator('^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$', 'Use 1-63 lower-case letters, digits and hyphens, not starting or ending with a hyphen.', code='invalid_slug')])),
                 ('name', models.CharField(max_length=200)),
                 ('status', models.CharField(choices=[('pending', 'Pending'), ('active', 'Active'), ('suspended', 'Suspended'), ('deleted', 'Deleted')], default='pending', max_length=16)),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.dezky.url_matrix import CONSOLE, MATRIX, PUBLIC, SIGNED_IN, named_patterns
+from tests.dezky.url_matrix import API, CONSOLE, MATRIX, PUBLIC, SIGNED_IN, named_patterns
 from tests.operators.factories import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -64,3 +64,12 @@ def test_an_unknown_page_gets_the_404_page(operator_client) -> None:
     response = operator_client.get("/no-such-page/")
     assert response.status_code == 404
     assert 'data-testid="not-found"' in response.text
+
+
+@pytest.mark.parametrize(("name", "url"), _urls(API))
+@pytest.mark.parametrize("method", ["get", "post", "patch", "delete"])
+def test_api_urls_answer_401_without_credentials(client, name: str, url: str, method) -> None:
+    response = getattr(client, method)(url, {}, content_type="application/json")
+    assert response.status_code in (401, 405), (name, method, response.status_code)
+    if response.status_code == 401:
+        assert response.has_header("WWW-Authenticate")

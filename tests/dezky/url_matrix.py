@@ -14,6 +14,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = "public"  # anyone, no login
 CONSOLE = "console"  # operators; anonymous -> login page, signed-in non-operator -> 403
 SIGNED_IN = "signed-in"  # any signed-in caller (API reads)
+API = "api"  # API: 401 without credentials; who may do what is in tests/<app>/test_api.py
 
 # name -> (who, kwargs to build the URL with)
 MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
@@ -21,6 +22,13 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "operators:login": (PUBLIC, {}),
     "operators:logout": (PUBLIC, {}),
     "api-schema": (SIGNED_IN, {}),
+    "api:flag-list": (API, {}),
+    "api:flag-evaluate": (API, {}),
+    "api:flag-preview": (API, {}),
+    "api:flag-detail": (API, {"key": "jmap_native_v2"}),
+    "api:flag-kill": (API, {"key": "jmap_native_v2"}),
+    "ofrep:ofrep-bulk": (API, {}),
+    "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}),
     "dezky:overview": (CONSOLE, {}),
     "dezky:infrastructure": (CONSOLE, {}),
     "dezky:support": (CONSOLE, {}),
