@@ -129,6 +129,8 @@ else:
             "TIMEOUT": None,
         },
     }
+# Serve /bench/floor/ for bench/flags_eval.py; never on in a deployment.
+DEZKY_BENCH_FLOOR = env.bool("DEZKY_BENCH_FLOOR", default=False)
 # How often a worker asks the coordination cache whether its flag snapshot is stale.
 FLAGS_SNAPSHOT_CHECK_SECONDS = env.float("FLAGS_SNAPSHOT_CHECK_SECONDS", default=0.5)
 

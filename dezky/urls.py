@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
@@ -28,6 +29,11 @@ urlpatterns = [
     path("", include("audit.urls")),
     path("", include((shell_patterns, "dezky"))),
 ]
+
+if settings.DEZKY_BENCH_FLOOR:
+    from dezky.views.bench_floor import FloorView
+
+    urlpatterns.insert(0, path("bench/floor/", FloorView.as_view(), name="bench-floor"))
 
 handler403 = "dezky.views.errors.permission_denied"
 handler404 = "dezky.views.errors.page_not_found"
