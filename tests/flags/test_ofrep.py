@@ -117,8 +117,10 @@ def test_401_and_403_have_no_body(client, url) -> None:
 def test_the_x_api_key_header_is_accepted(client) -> None:
     TenantFactory(slug="acme")
     token = make_token("flags:evaluate")
-    response = client.post(BULK, {"context": {"targetingKey": "acme"}},
-                           content_type="application/json", headers={"X-API-Key": token})  # fmt: skip
+    response = client.post(
+        BULK, {"context": {"targetingKey": "acme"}},
+        content_type="application/json", headers={"X-API-Key": token},
+    )  # fmt: skip
     assert response.status_code == 200
 
 
