@@ -118,7 +118,7 @@ class FlagDetailView(_ModelErrorsAsFields, APIView):
         """A change based on a version: `If-Match: "<version>"` or a `version` field.
         Without one it is refused (428), so nobody overwrites a change they never saw."""
         selectors.flag_get(key=key)  # an unknown key is a 404 before anything else
-        body = _validated(FlagWriteSerializer, {"key": key, **_as_dict(request.data)}, partial=True)
+        body = _validated(FlagWriteSerializer, {**_as_dict(request.data), "key": key}, partial=True)
         expected = _expected_version(request, body.validated_data.get("version"))
         try:
             flag = services.flag_update(
