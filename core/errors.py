@@ -27,3 +27,13 @@ class Conflict(ApplicationError):
 
 class NotFound(ApplicationError):
     status_code = 404
+
+
+class RateLimited(ApplicationError):
+    status_code = 429
+
+
+class UpstreamError(ApplicationError):
+    """Another system (Authentik) failed; the message carries its own words."""
+
+    status_code = 502

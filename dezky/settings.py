@@ -143,6 +143,8 @@ LOGOUT_REDIRECT_URL = "operators:login"
 AUTHENTIK_URL = env.str("AUTHENTIK_URL", default="")
 AUTHENTIK_TOKEN = env.str("AUTHENTIK_TOKEN", default="")
 AUTHENTIK_ADMIN_GROUP = env.str("AUTHENTIK_ADMIN_GROUP", default="dezky-platform-admins")
+AUTHENTIK_TIMEOUT_SECONDS = env.float("AUTHENTIK_TIMEOUT_SECONDS", default=5.0)
+INVITES_PER_MINUTE = env.int("INVITES_PER_MINUTE", default=10)
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
 OIDC_ISSUER = env.str("OIDC_ISSUER", default="")

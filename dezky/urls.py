@@ -7,6 +7,7 @@ from dezky.views.health import healthz
 from dezky.views.placeholder import placeholder_view
 from flags.api.urls import api_patterns as flag_api
 from flags.api.urls import ofrep_patterns
+from operators.api_urls import api_patterns as operator_api
 
 shell_patterns = [
     path("", placeholder_view("dezky:overview"), name="overview"),
@@ -21,7 +22,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/", include((flag_api, "api"))),
+    path("api/", include((flag_api + operator_api, "api"))),
     path("ofrep/v1/", include((ofrep_patterns, "ofrep"))),
     path("", include("operators.urls")),
     path("", include("tenants.urls")),

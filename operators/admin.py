@@ -10,9 +10,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from core.admin_audit import ServiceBackedAdmin, actor_and_ip
+from core.admin_audit import ReadOnlyAdmin, ServiceBackedAdmin, actor_and_ip
 from operators import services
-from operators.models import ServiceToken, TokenScope, User
+from operators.models import OperatorInvite, ServiceToken, TokenScope, User
 
 
 class UserAddForm(forms.ModelForm):
@@ -161,3 +161,13 @@ class ServiceTokenAdmin(admin.ModelAdmin):
         for token in queryset.filter(revoked_at__isnull=True):
             services.service_token_revoke(token=token, **actor_and_ip(request))
         self.message_user(request, "Revoked. Services using them are refused within a second.")
+
+
+@admin.register(OperatorInvite)
+class OperatorInviteAdmin(ReadOnlyAdmin):
+    """Invites and how far each got; an unfinished one is retried from the team page."""
+
+    list_display = ("email", "name", "state", "directory", "handoff", "invited_by_email",
+                    "created_at", "last_error")  # fmt: skip
+    list_filter = ("state", "directory", "handoff")
+    search_fields = ("email", "name", "invited_by_email")

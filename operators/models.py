@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -116,3 +117,50 @@ class ServiceToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class InviteState(models.TextChoices):
+    STARTED = "started", "Started"
+    DIRECTORY_USER_CREATED = "directory_user_created", "Account created in the directory"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed (can be retried)"
+
+
+class OperatorInvite(models.Model):
+    """One invite and how far it got, so a failed one can be retried without making a
+    second account. Never holds the credential that was handed over."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    state = models.CharField(
+        max_length=32, choices=InviteState.choices, default=InviteState.STARTED
+    )
+    directory = models.CharField(max_length=16, help_text="authentik or local")
+    directory_user_pk = models.PositiveIntegerField(null=True, blank=True)
+    handoff = models.CharField(max_length=16, blank=True, help_text="link or temp-password")
+    last_error = models.TextField(blank=True)
+    invited_by = models.ForeignKey(
+        "operators.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invited_by_email = models.CharField(max_length=254, blank=True)
+    user = models.ForeignKey(
+        "operators.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one unfinished invite per email: a retry resumes it.
+            models.UniqueConstraint(
+                fields=["email"],
+                condition=~models.Q(state="completed"),
+                name="one_open_invite_per_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} ({self.get_state_display()})"

@@ -27,6 +27,7 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "api:flag-preview": (API, {}),
     "api:flag-detail": (API, {"key": "jmap_native_v2"}),
     "api:flag-kill": (API, {"key": "jmap_native_v2"}),
+    "api:operator-invite": (API, {}),
     "ofrep:ofrep-bulk": (API, {}),
     "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}),
     "dezky:overview": (CONSOLE, {}),

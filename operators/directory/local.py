@@ -1,0 +1,53 @@
+"""The embedded directory: operator accounts live only in this database, and the
+hand-off is always a temporary password (there is no mail to send a link with)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from operators.directory.base import DirectoryUser
+from operators.models import User, normalize_email
+
+
+class LocalDirectory:
+    kind = "local"
+
+    def matches_settings(self) -> bool:
+        return True
+
+    def find_user_by_email(self, email: str) -> DirectoryUser | None:
+        user = User.objects.filter(email=normalize_email(email)).first()
+        return _user(user) if user else None
+
+    def ensure_group(self, name: str) -> str:
+        return name  # operators are marked by platform_admin, not by a group
+
+    def create_user(
+        self, *, email: str, name: str, group_ids: list[str], attributes: dict[str, Any]
+    ) -> DirectoryUser:
+        # The row is made inactive and without a password; the invite's final
+        # transaction activates it together with its audit event.
+        user = User.objects.create_user(normalize_email(email), None, name=name, is_active=False)
+        return _user(user)
+
+    def add_user_to_group(self, user_pk: int, group_id: str) -> None:
+        return None
+
+    def recovery_link(self, user_pk: int) -> str | None:
+        return None
+
+    def set_password(self, user_pk: int, password: str) -> None:
+        user = User.objects.get(pk=user_pk)
+        user.set_password(password)
+        user.save(update_fields=["password"])
+
+
+def _user(user: User) -> DirectoryUser:
+    return DirectoryUser(
+        pk=user.pk,
+        username=user.email,
+        email=user.email,
+        name=user.name,
+        is_active=user.is_active,
+        subject=f"local:{user.pk}",
+    )

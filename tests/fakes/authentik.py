@@ -1,0 +1,361 @@
+"""A stateful fake of Authentik's core API, served over real HTTP on 127.0.0.1.
+
+It answers the calls the directory makes with the paths, status codes and bodies
+a real Authentik 2026.2 gave (spec/authentik-exchanges.json), checks every body
+it receives against the `authentik-client` package's request models (a body the
+real API would reject is recorded in `contract_violations`, which the fixture
+asserts empty), and can inject a fault into any call.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+
+def _load_request_models() -> tuple[type, ...]:
+    """The five request models, without importing all of authentik-client.
+
+    TRICKY: the package's __init__ imports every one of its thousands of modules
+    (about 6 s). Registering bare package modules first lets Python import just
+    the model files needed (and what they import).
+    """
+    import importlib.util
+    import sys
+    import types
+    from pathlib import Path
+
+    if "authentik_client" not in sys.modules:
+        root = Path(importlib.util.find_spec("authentik_client").origin).parent
+        for name, folder in (
+            ("authentik_client", root),
+            ("authentik_client.models", root / "models"),
+        ):
+            package = types.ModuleType(name)
+            package.__path__ = [str(folder)]
+            sys.modules[name] = package
+    from authentik_client.models.group_request import GroupRequest
+    from authentik_client.models.user_account_request import UserAccountRequest
+    from authentik_client.models.user_password_set_request import UserPasswordSetRequest
+    from authentik_client.models.user_recovery_link_request import UserRecoveryLinkRequest
+    from authentik_client.models.user_request import UserRequest
+
+    return (
+        GroupRequest,
+        UserAccountRequest,
+        UserPasswordSetRequest,
+        UserRecoveryLinkRequest,
+        UserRequest,
+    )
+
+
+(
+    GroupRequest,
+    UserAccountRequest,
+    UserPasswordSetRequest,
+    UserRecoveryLinkRequest,
+    UserRequest,
+) = _load_request_models()
+
+API = "/api/v3"
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern[str]
+    kind: str  # "timeout", "500", "502", "400", "reset"
+    times: int = 1
+
+
+@dataclass
+class FakeAuthentik:
+    token: str = "fake-authentik-token"
+    recovery_flow: bool = False
+    users: dict[int, dict[str, Any]] = field(default_factory=dict)
+    groups: dict[str, dict[str, Any]] = field(default_factory=dict)
+    passwords: dict[int, str] = field(default_factory=dict)
+    calls: list[tuple[str, str, Any]] = field(default_factory=list)
+    contract_violations: list[str] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    timeout_seconds: float = 3.0
+    _next_pk: int = 7
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    # --- test controls -----------------------------------------------------------
+
+    def inject(self, method: str, path: str, kind: str, times: int = 1) -> None:
+        """Make the next `times` calls of `method` to a path matching `path` fail."""
+        self.faults.append(Fault(method, re.compile(path), kind, times))
+
+    def add_user(self, email: str, name: str = "Existing Person", **extra: Any) -> dict[str, Any]:
+        with self._lock:
+            return self._new_user({"username": email, "name": name, "email": email, **extra})
+
+    def calls_to(self, method: str, fragment: str) -> list[tuple[str, str, Any]]:
+        return [c for c in self.calls if c[0] == method and fragment in c[1]]
+
+    # --- the API -----------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict[str, str], body: Any, auth: str):
+        self.calls.append((method, path, body))
+        if not auth:
+            return 403, {"detail": "Authentication credentials were not provided."}
+        if auth != f"Bearer {self.token}":
+            return 403, {"detail": "Token invalid/expired"}
+        with self._lock:
+            return self._route(method, path, query, body)
+
+    def _route(self, method: str, path: str, query: dict[str, str], body: Any):
+        rest = path.removeprefix(API)
+        if rest == "/core/users/" and method == "GET":
+            return 200, self._page(self._find_users(query))
+        if rest == "/core/users/" and method == "POST":
+            return self._create_user(body)
+        if rest == "/core/groups/" and method == "GET":
+            name = query.get("name")
+            found = [g for g in self.groups.values() if name is None or g["name"] == name]
+            return 200, self._page(found)
+        if rest == "/core/groups/" and method == "POST":
+            return self._create_group(body)
+        m = re.fullmatch(r"/core/users/(\d+)/(recovery|set_password)/", rest)
+        if m and method == "POST":
+            pk, action = int(m.group(1)), m.group(2)
+            return (
+                self._recovery(pk, body) if action == "recovery" else self._set_password(pk, body)
+            )
+        m = re.fullmatch(r"/core/groups/([0-9a-f-]+)/add_user/", rest)
+        if m and method == "POST":
+            return self._add_user(m.group(1), body)
+        m = re.fullmatch(r"/core/users/(\d+)/", rest)
+        if m and method == "DELETE":
+            return (204, None) if self.users.pop(int(m.group(1)), None) else (404, _not_found())
+        m = re.fullmatch(r"/core/groups/([0-9a-f-]+)/", rest)
+        if m and method == "DELETE":
+            return (204, None) if self.groups.pop(m.group(1), None) else (404, _not_found())
+        return 404, {"detail": "Not found."}
+
+    def _check(self, model: type, body: Any) -> str | None:
+        try:
+            model.model_validate_json(json.dumps(body))
+        except Exception as exc:  # pydantic's ValidationError, or a type error
+            problem = f"{model.__name__} rejects {body!r}: {exc}"
+            self.contract_violations.append(problem)
+            return problem
+        return None
+
+    def _find_users(self, query: dict[str, str]) -> list[dict[str, Any]]:
+        users = list(self.users.values())
+        if "email" in query:  # exact and case-sensitive, as Authentik's filter is
+            users = [u for u in users if u["email"] == query["email"]]
+        if "search" in query:
+            needle = query["search"].lower()
+            users = [
+                u for u in users
+                if any(needle in (u.get(f) or "").lower() for f in ("username", "name", "email"))
+            ]  # fmt: skip
+        return users
+
+    def _create_user(self, body: Any):
+        if self._check(UserRequest, body):
+            return 400, {"non_field_errors": ["Invalid data."]}
+        if any(u["username"] == body["username"] for u in self.users.values()):
+            return 400, {"username": ["This field must be unique."]}
+        for group_id in body.get("groups") or []:
+            if group_id not in self.groups:
+                return 400, {"groups": [f'Invalid pk "{group_id}" - object does not exist.']}
+        user = self._new_user(body)
+        for group_id in body.get("groups") or []:
+            self.groups[group_id]["users"].append(user["pk"])
+        return 201, user
+
+    def _new_user(self, body: dict[str, Any]) -> dict[str, Any]:
+        pk = self._next_pk
+        self._next_pk += 1
+        user = {
+            "pk": pk,
+            "username": body["username"],
+            "name": body.get("name", ""),
+            "is_active": body.get("is_active", True),
+            "last_login": None,
+            "date_joined": "2026-11-25T10:00:00.000000Z",
+            "is_superuser": False,
+            "groups": list(body.get("groups") or []),
+            "groups_obj": None,
+            "roles": [],
+            "roles_obj": [],
+            "email": body.get("email", ""),
+            "avatar": "data:image/svg+xml;base64,",
+            "attributes": body.get("attributes") or {},
+            "uid": uuid.uuid4().hex + uuid.uuid4().hex,
+            "path": "users",
+            "type": body.get("type", "internal"),
+            "uuid": str(uuid.uuid4()),
+            "password_change_date": "2026-11-25T10:00:00.000000Z",
+            "last_updated": "2026-11-25T10:00:00.000000Z",
+        }
+        self.users[pk] = user
+        return user
+
+    def _create_group(self, body: Any):
+        if self._check(GroupRequest, body):
+            return 400, {"non_field_errors": ["Invalid data."]}
+        if any(g["name"] == body["name"] for g in self.groups.values()):
+            return 400, {"name": ["Group with this name already exists."]}
+        group_id = str(uuid.uuid4())
+        group = {
+            "pk": group_id, "num_pk": 10702 + len(self.groups), "name": body["name"],
+            "is_superuser": False, "parents": [], "parents_obj": None, "users": [],
+            "users_obj": [], "attributes": {}, "roles": [], "roles_obj": [],
+            "inherited_roles_obj": None, "children": [], "children_obj": None,
+        }  # fmt: skip
+        self.groups[group_id] = group
+        return 201, group
+
+    def _recovery(self, pk: int, body: Any):
+        if self._check(UserRecoveryLinkRequest, body or {}):
+            return 400, {"non_field_errors": ["Invalid data."]}
+        if not self.recovery_flow:  # answered before the user is even looked up
+            return 400, {"non_field_errors": "No recovery flow set."}
+        if pk not in self.users:
+            return 404, {"detail": "No User matches the given query."}
+        token = uuid.uuid4().hex
+        return 200, {"link": f"{self.url}/if/flow/default-recovery-flow/?flow_token={token}"}
+
+    def _set_password(self, pk: int, body: Any):
+        if not isinstance(body, dict) or "password" not in body:
+            return 400, {"password": ["This field is required."]}
+        if self._check(UserPasswordSetRequest, body):
+            return 400, {"password": ["Invalid password."]}
+        if pk not in self.users:
+            return 404, _not_found()
+        self.passwords[pk] = body["password"]
+        return 204, None
+
+    def _add_user(self, group_id: str, body: Any):
+        if self._check(UserAccountRequest, body):
+            return 400, {"pk": ["A valid integer is required."]}
+        if group_id not in self.groups or body["pk"] not in self.users:
+            return 404, {"detail": "Not found."}
+        members = self.groups[group_id]["users"]
+        if body["pk"] not in members:
+            members.append(body["pk"])
+            self.users[body["pk"]]["groups"].append(group_id)
+        return 204, None
+
+    @staticmethod
+    def _page(results: list[dict[str, Any]]) -> dict[str, Any]:
+        count = len(results)
+        return {
+            "pagination": {
+                "next": 0, "previous": 0, "count": count, "current": 1, "total_pages": 1,
+                "start_index": 1 if count else 0, "end_index": count,
+            },
+            "results": results,
+            "autocomplete": {},
+        }  # fmt: skip
+
+    # --- faults ------------------------------------------------------------------
+
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self._lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.method == method and fault.path.search(path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+def _not_found() -> dict[str, str]:
+    return {"detail": "Not found."}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeAuthentik
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # quiet tests
+
+    def _serve(self, method: str) -> None:
+        parsed = urlparse(self.path)
+        query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        fault = self.fake.take_fault(method, parsed.path)
+        if fault is not None and self._fault(fault):
+            return
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            self._reply(400, {"non_field_errors": ["JSON parse error."]})
+            return
+        status, payload = self.fake.handle(
+            method, parsed.path, query, body, self.headers.get("Authorization", "")
+        )
+        self._reply(status, payload)
+
+    def _fault(self, fault: Fault) -> bool:
+        if fault.kind == "timeout":
+            time.sleep(self.fake.timeout_seconds)
+            return False  # then answer, too late for the client
+        if fault.kind == "reset":
+            self.connection.shutdown(socket.SHUT_RDWR)
+            self.close_connection = True
+            return True
+        if fault.kind in ("500", "502"):
+            self.send_response(int(fault.kind))
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(b"<h1>Server Error</h1>")
+            return True
+        if fault.kind == "400":
+            self._reply(400, {"non_field_errors": ["Injected validation failure."]})
+            return True
+        raise ValueError(fault.kind)
+
+    def _reply(self, status: int, payload: Any) -> None:
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        if data:
+            self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        self._serve("GET")
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+
+class FakeAuthentikServer:
+    def __init__(self, fake: FakeAuthentik) -> None:
+        handler = type("Handler", (_Handler,), {"fake": fake})
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        fake.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.fake = fake
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> FakeAuthentik:
+        self.thread.start()
+        return self.fake
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,191 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.db import connection
+
+from audit.models import AuditEvent
+from core.errors import Conflict, RateLimited, UpstreamError
+from operators.invites import operator_invite
+from operators.models import InviteState, OperatorInvite, User
+from tests.audit_helpers import watch_audit
+from tests.operators.factories import OperatorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def actor():
+    return OperatorFactory(email="lead@dezky.example")
+
+
+def _invite(actor, email="new.ops@dezky.example", name="Sample Ops"):
+    return operator_invite(name=name, email=email, actor=actor, ip="192.0.2.10")
+
+
+def _text_of_every_row() -> str:
+    """Everything the database holds, as text, to look for a secret in."""
+    chunks = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            chunks.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(chunks)
+
+
+class TestLocalDirectory:
+    def test_the_invite_hands_over_a_temporary_password(self, actor, client) -> None:
+        with watch_audit() as log:
+            result = _invite(actor)
+        assert result.link is None and result.temp_password
+        user = User.objects.get(email="new.ops@dezky.example")
+        assert user.platform_admin and user.is_active and user.pk == result.user_id
+        assert user.check_password(result.temp_password)
+        event = log.one("platform.user_invited", actor=actor)
+        assert event.metadata["handoff"] == "temp-password"
+        assert result.temp_password not in str(event.metadata)
+        assert OperatorInvite.objects.get().state == InviteState.COMPLETED
+        # The new operator can sign in with it.
+        client.post("/login/", {"email": user.email, "password": result.temp_password})
+        assert client.get("/").status_code == 200
+
+    def test_a_taken_email_is_a_conflict_and_nothing_is_written(self, actor) -> None:
+        UserFactory(email="taken@dezky.example")
+        with watch_audit() as log, pytest.raises(Conflict):
+            _invite(actor, email="Taken@Dezky.example")
+        log.none()
+        assert not OperatorInvite.objects.exists()
+
+    def test_bad_fields_are_named(self, actor) -> None:
+        from django.core.exceptions import ValidationError
+
+        with pytest.raises(ValidationError) as exc:
+            _invite(actor, email="not-an-email", name=" ")
+        assert set(exc.value.message_dict) == {"name", "email"}
+
+
+class TestAuthentikDirectory:
+    def test_without_a_recovery_flow_a_temporary_password_is_set_in_authentik(
+        self, actor, fake_authentik
+    ) -> None:
+        with watch_audit() as log:
+            result = _invite(actor, email="New.Ops@Dezky.example")
+        account = next(u for u in fake_authentik.users.values())
+        assert account["email"] == "new.ops@dezky.example"
+        assert account["username"] == "new.ops@dezky.example"
+        assert account["type"] == "internal" and account["is_active"]
+        group = next(iter(fake_authentik.groups.values()))
+        assert group["name"] == "dezky-platform-admins" and account["pk"] in group["users"]
+        assert fake_authentik.passwords[account["pk"]] == result.temp_password
+        assert result.subject == account["uid"] and result.link is None
+        user = User.objects.get(pk=result.user_id)
+        assert user.platform_admin and user.authentik_pk == account["pk"]
+        assert not user.has_usable_password()  # they sign in through Authentik
+        event = log.one("platform.user_invited", actor=actor)
+        assert event.metadata["handoff"] == "temp-password"
+
+    def test_with_a_recovery_flow_the_link_is_handed_over(self, actor, fake_authentik) -> None:
+        fake_authentik.recovery_flow = True
+        with watch_audit() as log:
+            result = _invite(actor)
+        assert result.link and "flow_token=" in result.link and result.temp_password is None
+        assert fake_authentik.passwords == {}
+        assert log.one("platform.user_invited", actor=actor).metadata["handoff"] == "link"
+
+    def test_the_group_is_looked_up_once_per_process(self, actor, fake_authentik) -> None:
+        _invite(actor, email="one@dezky.example")
+        _invite(actor, email="two@dezky.example")
+        assert len(fake_authentik.calls_to("GET", "/core/groups/")) == 1
+        assert len(fake_authentik.calls_to("POST", "/core/groups/")) == 1
+
+    def test_an_existing_group_is_used_not_duplicated(self, actor, fake_authentik) -> None:
+        fake_authentik._create_group({"name": "dezky-platform-admins"})
+        _invite(actor)
+        assert len(fake_authentik.groups) == 1
+
+    @pytest.mark.parametrize("stored", ["taken@dezky.example", "Taken@Dezky.Example"])
+    def test_an_email_of_someone_else_in_authentik_is_a_conflict(
+        self, actor, fake_authentik, stored
+    ) -> None:
+        fake_authentik.add_user(stored)
+        with pytest.raises(Conflict, match="already belongs to an account in Authentik"):
+            _invite(actor, email="taken@dezky.example")
+        assert not User.objects.filter(email="taken@dezky.example").exists()
+        assert len(fake_authentik.users) == 1
+        assert OperatorInvite.objects.get().state == InviteState.FAILED
+
+    def test_a_bad_token_is_an_upstream_error_with_authentiks_words(
+        self, actor, fake_authentik, settings
+    ) -> None:
+        settings.AUTHENTIK_TOKEN = "expired"
+        with pytest.raises(UpstreamError, match="Token invalid/expired"):
+            _invite(actor)
+        assert not User.objects.filter(email="new.ops@dezky.example").exists()
+
+    def test_an_unreachable_authentik_is_a_clear_error(self, actor, fake_authentik, settings):
+        import socket
+
+        with socket.socket() as s:  # a port nobody listens on
+            s.bind(("127.0.0.1", 0))
+            settings.AUTHENTIK_URL = f"http://127.0.0.1:{s.getsockname()[1]}"
+        with pytest.raises(UpstreamError, match="cannot be reached"):
+            _invite(actor)
+        assert not User.objects.filter(email="new.ops@dezky.example").exists()
+
+
+STEPS = [
+    ("GET", r"/core/groups/$"),
+    ("POST", r"/core/groups/$"),
+    ("GET", r"/core/users/$"),
+    ("POST", r"/core/users/$"),
+    ("POST", r"/recovery/$"),
+    ("POST", r"/set_password/$"),
+]
+
+
+@pytest.mark.parametrize("kind", ["timeout", "500", "400", "reset"])
+@pytest.mark.parametrize(("method", "path"), STEPS, ids=[f"{m} {p}" for m, p in STEPS])
+def test_a_fault_at_any_step_leaves_nothing_half_made_and_a_retry_finishes(
+    actor, fake_authentik, method, path, kind
+) -> None:
+    # Reads are retried by the client, so a read must fail every try to surface.
+    fake_authentik.inject(method, path, kind, times=3 if method == "GET" else 1)
+    with watch_audit() as log, pytest.raises(UpstreamError) as failure:
+        _invite(actor)
+    assert failure.value.message
+    assert not User.objects.filter(email="new.ops@dezky.example").exists()
+    invite = OperatorInvite.objects.get()
+    assert invite.state == InviteState.FAILED and invite.last_error
+    assert [e.action for e in log.events] == ["platform.user_invite_failed"]
+
+    fake_authentik.faults.clear()
+    result = _invite(actor)
+    accounts = [u for u in fake_authentik.users.values() if u["email"] == "new.ops@dezky.example"]
+    assert len(accounts) == 1, "the retry made a second account"
+    assert User.objects.get(email="new.ops@dezky.example").pk == result.user_id
+    assert OperatorInvite.objects.get().state == InviteState.COMPLETED
+    if result.temp_password:
+        assert fake_authentik.passwords[accounts[0]["pk"]] == result.temp_password
+
+
+def test_the_rate_limit_counts_invites_per_operator(actor, settings) -> None:
+    settings.INVITES_PER_MINUTE = 2
+    _invite(actor, email="a@dezky.example")
+    _invite(actor, email="b@dezky.example")
+    with pytest.raises(RateLimited):
+        _invite(actor, email="c@dezky.example")
+    _invite(OperatorFactory(), email="c@dezky.example")  # another operator has their own
+
+
+def test_the_temporary_password_is_in_no_row_log_or_audit_event(
+    actor, fake_authentik, caplog, operator_client
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    result = _invite(actor)
+    secret = result.temp_password
+    assert secret
+    assert secret not in _text_of_every_row()
+    assert secret not in caplog.text
+    assert not AuditEvent.objects.filter(metadata__icontains=secret).exists()
+    assert secret not in operator_client.get("/operator-team/").text
