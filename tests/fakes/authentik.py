@@ -11,14 +11,11 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import threading
-import time
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+
+from tests.fakes.server import FakeService
 
 
 def _load_request_models() -> tuple[type, ...]:
@@ -69,53 +66,29 @@ API = "/api/v3"
 
 
 @dataclass
-class Fault:
-    method: str
-    path: re.Pattern[str]
-    kind: str  # "timeout", "500", "502", "400", "reset"
-    times: int = 1
-
-
-@dataclass
-class FakeAuthentik:
+class FakeAuthentik(FakeService):
     token: str = "fake-authentik-token"
     recovery_flow: bool = False
     users: dict[int, dict[str, Any]] = field(default_factory=dict)
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     passwords: dict[int, str] = field(default_factory=dict)
-    calls: list[tuple[str, str, Any]] = field(default_factory=list)
     contract_violations: list[str] = field(default_factory=list)
-    faults: list[Fault] = field(default_factory=list)
-    timeout_seconds: float = 3.0
     _next_pk: int = 7
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
 
     # --- test controls -----------------------------------------------------------
-
-    def inject(self, method: str, path: str, kind: str, times: int = 1) -> None:
-        """Make the next `times` calls of `method` to a path matching `path` fail."""
-        self.faults.append(Fault(method, re.compile(path), kind, times))
 
     def add_user(self, email: str, name: str = "Existing Person", **extra: Any) -> dict[str, Any]:
         with self._lock:
             return self._new_user({"username": email, "name": name, "email": email, **extra})
 
-    def calls_to(self, method: str, fragment: str) -> list[tuple[str, str, Any]]:
-        return [c for c in self.calls if c[0] == method and fragment in c[1]]
-
     # --- the API -----------------------------------------------------------------
 
-    def handle(self, method: str, path: str, query: dict[str, str], body: Any, auth: str):
-        self.calls.append((method, path, body))
+    def route(self, method: str, path: str, query: dict[str, str], body: Any, headers: Any):
+        auth = headers.get("Authorization", "")
         if not auth:
             return 403, {"detail": "Authentication credentials were not provided."}
         if auth != f"Bearer {self.token}":
             return 403, {"detail": "Token invalid/expired"}
-        with self._lock:
-            return self._route(method, path, query, body)
-
-    def _route(self, method: str, path: str, query: dict[str, str], body: Any):
         rest = path.removeprefix(API)
         if rest == "/core/users/" and method == "GET":
             return 200, self._page(self._find_users(query))
@@ -264,98 +237,6 @@ class FakeAuthentik:
             "autocomplete": {},
         }  # fmt: skip
 
-    # --- faults ------------------------------------------------------------------
-
-    def take_fault(self, method: str, path: str) -> Fault | None:
-        with self._lock:
-            for fault in self.faults:
-                if fault.times > 0 and fault.method == method and fault.path.search(path):
-                    fault.times -= 1
-                    return fault
-        return None
-
 
 def _not_found() -> dict[str, str]:
     return {"detail": "Not found."}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    fake: FakeAuthentik
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # quiet tests
-
-    def _serve(self, method: str) -> None:
-        parsed = urlparse(self.path)
-        query = {k: v[0] for k, v in parse_qs(parsed.query).items()}
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        fault = self.fake.take_fault(method, parsed.path)
-        if fault is not None and self._fault(fault):
-            return
-        try:
-            body = json.loads(raw) if raw else None
-        except ValueError:
-            self._reply(400, {"non_field_errors": ["JSON parse error."]})
-            return
-        status, payload = self.fake.handle(
-            method, parsed.path, query, body, self.headers.get("Authorization", "")
-        )
-        self._reply(status, payload)
-
-    def _fault(self, fault: Fault) -> bool:
-        if fault.kind == "timeout":
-            time.sleep(self.fake.timeout_seconds)
-            return False  # then answer, too late for the client
-        if fault.kind == "reset":
-            self.connection.shutdown(socket.SHUT_RDWR)
-            self.close_connection = True
-            return True
-        if fault.kind in ("500", "502"):
-            self.send_response(int(fault.kind))
-            self.send_header("Content-Type", "text/html")
-            self.end_headers()
-            self.wfile.write(b"<h1>Server Error</h1>")
-            return True
-        if fault.kind == "400":
-            self._reply(400, {"non_field_errors": ["Injected validation failure."]})
-            return True
-        raise ValueError(fault.kind)
-
-    def _reply(self, status: int, payload: Any) -> None:
-        data = b"" if payload is None else json.dumps(payload).encode()
-        self.send_response(status)
-        if data:
-            self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def do_GET(self) -> None:
-        self._serve("GET")
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-
-class FakeAuthentikServer:
-    def __init__(self, fake: FakeAuthentik) -> None:
-        handler = type("Handler", (_Handler,), {"fake": fake})
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.httpd.daemon_threads = True
-        fake.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.fake = fake
-        self.thread = threading.Thread(
-            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-
-    def __enter__(self) -> FakeAuthentik:
-        self.thread.start()
-        return self.fake
-
-    def __exit__(self, *exc: object) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.fakes.authentik import FakeAuthentik, FakeAuthentikServer
+from tests.fakes.authentik import FakeAuthentik
+from tests.fakes.server import FakeServer
 
 RECORDING = json.loads(
     (Path(__file__).resolve().parents[2] / "spec" / "authentik-exchanges.json").read_text()
@@ -29,7 +30,7 @@ def _shape(value, *, exact_errors: bool):
 
 @pytest.fixture
 def fake():
-    with FakeAuthentikServer(FakeAuthentik(token="recorded-token")) as fake:
+    with FakeServer(FakeAuthentik(token="recorded-token")) as fake:
         yield fake
 
 

@@ -2,14 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.fakes.authentik import FakeAuthentik, FakeAuthentikServer
+from tests.fakes.authentik import FakeAuthentik
+from tests.fakes.server import FakeServer
 
 
 @pytest.fixture
 def fake_authentik(settings):
     """Authentik mode, against the fake on 127.0.0.1; fails the test if the directory
     sent a body the real API would reject."""
-    with FakeAuthentikServer(FakeAuthentik()) as fake:
+    with FakeServer(FakeAuthentik()) as fake:
         settings.AUTHENTIK_URL = fake.url
         settings.AUTHENTIK_TOKEN = fake.token
         settings.OIDC_RP_CLIENT_ID = "dezky-console"
