@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from tests.dezky.url_matrix import API, CONSOLE, MATRIX, PUBLIC, SIGNED_IN, named_patterns
+from tests.dezky.url_matrix import (
+    API,
+    CONSOLE,
+    CONSOLE_POST,
+    MATRIX,
+    PUBLIC,
+    SIGNED_IN,
+    named_patterns,
+)
 from tests.operators.factories import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +40,22 @@ def test_console_pages_are_for_operators_only(client, name: str, url: str) -> No
     assert client.get(url).status_code == 200, name
 
 
-@pytest.mark.parametrize(("name", "url"), _urls(CONSOLE))
+@pytest.mark.parametrize(("name", "url"), _urls(CONSOLE_POST))
+def test_console_writes_are_for_operators_only(client, name: str, url: str) -> None:
+    anonymous = client.post(url)
+    assert anonymous.status_code == 302, name
+    assert anonymous.url.startswith(reverse("operators:login") + "?next=")
+
+    client.force_login(UserFactory())
+    assert client.post(url).status_code == 403, name
+
+    client.force_login(OperatorFactory())
+    # An empty form is refused by the view, never by the access rule, and never as a 500.
+    assert client.post(url).status_code in (200, 302, 400, 404, 409), name
+    assert client.get(url).status_code == 405, name
+
+
+@pytest.mark.parametrize(("name", "url"), _urls(CONSOLE) + _urls(CONSOLE_POST))
 def test_an_anonymous_htmx_request_is_told_where_to_log_in(client, name: str, url: str) -> None:
     response = client.get(url, HTTP_HX_REQUEST="true")
     assert response.status_code == 401
