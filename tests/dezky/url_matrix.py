@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 PUBLIC = "public"  # anyone, no login
 CONSOLE = "console"  # operators; anonymous -> login page, signed-in non-operator -> 403
+CONSOLE_POST = "console-post"  # a console write: the same rule for POST; GET is refused
 SIGNED_IN = "signed-in"  # any signed-in caller (API reads)
 API = "api"  # API: 401 without credentials; who may do what is in tests/<app>/test_api.py
 
@@ -41,6 +42,14 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "tenants:list": (CONSOLE, {}),
     "tenants:partners": (CONSOLE, {}),
     "flags:list": (CONSOLE, {}),
+    "flags:detail": (CONSOLE, {"key": "jmap_native_v2"}),
+    "flags:key_check": (CONSOLE, {}),
+    "flags:scope_options": (CONSOLE, {}),
+    "flags:preview": (CONSOLE, {"key": "jmap_native_v2"}),
+    "flags:create": (CONSOLE_POST, {}),
+    "flags:save": (CONSOLE_POST, {"key": "jmap_native_v2"}),
+    "flags:kill": (CONSOLE_POST, {"key": "jmap_native_v2"}),
+    "flags:delete": (CONSOLE_POST, {"key": "jmap_native_v2"}),
     "audit:list": (CONSOLE, {}),
 }
 
