@@ -1,13 +1,13 @@
 from django.urls import path
 
-from dezky.views.placeholder import placeholder_view
-from operators.views import auth
+from operators.views import auth, team, users
 
 app_name = "operators"
 
 urlpatterns = [
     path("login/", auth.login_view, name="login"),
     path("logout/", auth.logout_view, name="logout"),
-    path("users/", placeholder_view("operators:users"), name="users"),
-    path("operator-team/", placeholder_view("operators:team"), name="team"),
+    path("users/", users.users, name="users"),
+    path("operator-team/", team.team, name="team"),
+    path("operator-team/invite/", team.invite, name="invite"),
 ]

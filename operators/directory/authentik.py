@@ -196,8 +196,10 @@ def _upstream_message(response: requests.Response) -> tuple[str, str | None]:
     try:
         body = response.json()
     except ValueError:
-        text = response.text.strip()[:200]
-        return f"Authentik answered {response.status_code}: {text or response.reason}", None
+        # A proxy's or the server's HTML error page would show up as markup on a page.
+        text = "" if "html" in response.headers.get("Content-Type", "") else response.text
+        text = text.strip()[:200] or response.reason or "no explanation"
+        return f"Authentik answered {response.status_code}: {text}.", None
     if isinstance(body, dict):
         if "detail" in body:
             return str(body["detail"]), None

@@ -189,3 +189,21 @@ def test_the_temporary_password_is_in_no_row_log_or_audit_event(
     assert secret not in caplog.text
     assert not AuditEvent.objects.filter(metadata__icontains=secret).exists()
     assert secret not in operator_client.get("/operator-team/").text
+
+
+def test_a_fault_while_resuming_into_the_group_is_retried_too(actor, fake_authentik) -> None:
+    # The first try made the account and then failed; the second fails while putting
+    # the found account (back) into the group; the third finishes. Still one account.
+    fake_authentik.inject("POST", r"/set_password/$", "500")
+    with pytest.raises(UpstreamError):
+        _invite(actor)
+    fake_authentik.inject("POST", r"/add_user/$", "timeout")
+    with pytest.raises(UpstreamError, match="did not answer"):
+        _invite(actor)
+    assert not User.objects.filter(email="new.ops@dezky.example").exists()
+    assert OperatorInvite.objects.get().state == InviteState.FAILED
+
+    result = _invite(actor)
+    [account_pk] = fake_authentik.users
+    assert fake_authentik.passwords == {account_pk: result.temp_password}
+    assert OperatorInvite.objects.get().state == InviteState.COMPLETED

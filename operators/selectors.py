@@ -1,0 +1,78 @@
+"""Reads behind the operator team and users pages.
+
+Each returns one queryset whose per-row figures (tenant count, admin role) are
+annotations, so a page costs the same few queries whatever the number of users.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from operators.models import InviteState, OperatorInvite, User
+from tenants.models import MemberRole, Membership, TenantStatus
+
+USER_VIEWS = ("all", "admins", "inactive")
+
+# A deleted tenant is gone for everyone who looks at a user's tenants.
+_LIVE_STATUSES = [s for s in TenantStatus.values if s != TenantStatus.DELETED]
+
+
+def _with_tenant_count(users: QuerySet[User]) -> QuerySet[User]:
+    return users.annotate(
+        tenant_count=Count("memberships", filter=Q(memberships__tenant__status__in=_LIVE_STATUSES))
+    )
+
+
+def operator_team() -> QuerySet[User]:
+    """Platform operators, active ones first, with how many tenants each belongs to."""
+    return _with_tenant_count(User.objects.filter(platform_admin=True)).order_by(
+        "-is_active", "name", "email"
+    )
+
+
+def open_invites() -> QuerySet[OperatorInvite]:
+    """Invites that did not finish (still running, or failed and waiting for a retry)."""
+    return (
+        OperatorInvite.objects.exclude(state=InviteState.COMPLETED)
+        .select_related("invited_by")
+        .order_by("-updated_at")
+    )
+
+
+def _tenant_admin() -> Exists:
+    return Exists(
+        Membership.objects.filter(
+            user=OuterRef("pk"), role__in=(MemberRole.OWNER, MemberRole.ADMIN)
+        ).exclude(tenant__status=TenantStatus.DELETED)
+    )
+
+
+def _searched(users: QuerySet[User], search: str) -> QuerySet[User]:
+    search = search.strip()
+    if search:
+        users = users.filter(Q(name__icontains=search) | Q(email__icontains=search))
+    return users
+
+
+def _view_filter(view: str) -> Q:
+    if view == "admins":
+        # The people who administer something: operators, and tenant owners and admins.
+        return Q(platform_admin=True) | Q(_tenant_admin())
+    if view == "inactive":
+        return Q(is_active=False)
+    return Q()
+
+
+def user_list(*, view: str = "all", search: str = "") -> QuerySet[User]:
+    """Every user, narrowed to a view and a name/email search."""
+    users = _with_tenant_count(User.objects.all()).annotate(is_tenant_admin=_tenant_admin())
+    return _searched(users.filter(_view_filter(view)), search).order_by("name", "email", "pk")
+
+
+def user_view_counts(*, search: str = "") -> dict[str, int]:
+    """How many users each view holds for this search, in one query."""
+    return _searched(User.objects.all(), search).aggregate(
+        all=Count("pk"),
+        admins=Count("pk", filter=_view_filter("admins")),
+        inactive=Count("pk", filter=_view_filter("inactive")),
+    )

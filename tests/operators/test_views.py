@@ -1,0 +1,256 @@
+from __future__ import annotations
+
+import html as html_lib
+import logging
+import re
+
+import pytest
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from operators.models import InviteState, OperatorInvite, User
+from tests.operators.factories import OperatorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+TEAM = reverse("operators:team")
+INVITE = reverse("operators:invite")
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _invite(client, name="Sample Ops", email="new.ops@dezky.example", **extra):
+    return client.post(INVITE, {"name": name, "email": email}, **extra)
+
+
+def _password(html: str) -> str:
+    found = re.search(r'id="invite-password" type="text" value="([^"]+)"', html)
+    assert found, "no temporary password in the answer"
+    return html_lib.unescape(found.group(1))
+
+
+def _rows(html: str, testid: str) -> list[str]:
+    return re.findall(rf'data-testid="{testid}" data-email="([^"]+)"', html)
+
+
+class TestTeamPage:
+    def test_lists_operators_only_with_status_and_tenant_count(self, client) -> None:
+        from tenants.models import Membership, Tenant
+
+        me = OperatorFactory(email="lead@dezky.example", name="Lead Operator")
+        OperatorFactory(email="away@dezky.example", is_active=False)
+        UserFactory(email="member@tenant.example")
+        tenant = Tenant.objects.create(slug="acme", name="Acme")
+        Membership.objects.create(tenant=tenant, user=me)
+        client.force_login(me)
+        html = client.get(TEAM).text
+        assert _rows(html, "operator-row") == ["lead@dezky.example", "away@dezky.example"]
+        assert "Inactive" in html and "Active" in html
+        assert re.search(r'<td class="num">1</td>', html)
+        assert 'data-testid="invite-operator"' in html
+        assert 'data-testid="invite-form"' in html  # the dialog's first step is on the page
+
+    def test_manage_in_authentik_is_shown_only_in_authentik_mode(
+        self, operator_client, fake_authentik
+    ) -> None:
+        html = operator_client.get(TEAM).text
+        assert f'href="{fake_authentik.url}/if/admin/#/identity/users"' in html
+
+    def test_no_authentik_link_in_local_mode(self, operator_client) -> None:
+        assert "manage-in-authentik" not in operator_client.get(TEAM).text
+
+    def test_an_htmx_request_gets_only_the_list(self, operator_client) -> None:
+        html = operator_client.get(TEAM, **HTMX).text
+        assert 'data-testid="operators-table"' in html
+        assert "<html" not in html and "invite-dialog" not in html
+
+    def test_unfinished_invites_are_shown_with_a_retry(self, operator_client) -> None:
+        invite = OperatorInvite.objects.create(
+            email="stuck@dezky.example", name="Stuck Ops", directory="authentik",
+            state=InviteState.FAILED, last_error="Authentik cannot be reached.",
+        )  # fmt: skip
+        OperatorInvite.objects.create(
+            email="done@dezky.example", name="Done", directory="local",
+            state=InviteState.COMPLETED,
+        )  # fmt: skip
+        html = operator_client.get(TEAM).text
+        assert _rows(html, "open-invite") == ["stuck@dezky.example"]
+        assert "Authentik cannot be reached." in html
+        assert f"?retry={invite.pk}" in html
+
+    def test_the_retry_form_is_filled_from_the_invite(self, operator_client) -> None:
+        invite = OperatorInvite.objects.create(
+            email="stuck@dezky.example", name="Stuck Ops", directory="authentik",
+            state=InviteState.FAILED,
+        )  # fmt: skip
+        html = operator_client.get(f"{INVITE}?retry={invite.pk}", **HTMX).text
+        assert 'value="stuck@dezky.example"' in html and 'value="Stuck Ops"' in html
+        assert "Retry invite" in html
+        assert "<html" not in html
+        # Garbage or an unknown id gives an empty form, not an error.
+        assert operator_client.get(f"{INVITE}?retry=nope").status_code == 200
+
+    def test_query_count_does_not_grow_with_the_team(
+        self, operator_client, django_assert_max_num_queries
+    ) -> None:
+        operator_client.get(TEAM)  # warm the session and user lookups
+        with django_assert_max_num_queries(4):
+            operator_client.get(TEAM)
+        OperatorFactory.create_batch(15)
+        for n in range(5):
+            OperatorInvite.objects.create(
+                email=f"s{n}@dezky.example", name="S", directory="local", state="failed"
+            )
+        with django_assert_max_num_queries(4):
+            assert len(_rows(operator_client.get(TEAM).text, "operator-row")) == 16
+
+
+class TestInviteDialog:
+    def test_local_invite_shows_username_and_temporary_password_once(self, operator_client):
+        response = _invite(operator_client, email="New.Ops@Dezky.example", **HTMX)
+        assert response.status_code == 201
+        assert "no-store" in response["Cache-Control"]
+        assert response["HX-Trigger"] == "operators:invited"
+        html = response.text
+        assert "<html" not in html
+        password = _password(html)
+        assert 'value="new.ops@dezky.example"' in html
+        assert "Shown only this once" in html
+        user = User.objects.get(email="new.ops@dezky.example")
+        assert user.platform_admin and user.check_password(password)
+        # Never again: not on the team page, not in the dialog's next first step.
+        for later in (operator_client.get(TEAM).text, operator_client.get(INVITE, **HTMX).text):
+            assert password not in later and html_lib.escape(password) not in later
+        assert "new.ops@dezky.example" in operator_client.get(TEAM, **HTMX).text
+
+    def test_authentik_invite_with_a_recovery_flow_shows_the_link(
+        self, operator_client, fake_authentik
+    ) -> None:
+        fake_authentik.recovery_flow = True
+        response = _invite(operator_client, **HTMX)
+        assert response.status_code == 201
+        assert 'data-handoff="link"' in response.text
+        assert f'value="{fake_authentik.url}/if/flow/default-recovery-flow/' in response.text
+        assert "invite-password" not in response.text
+
+    def test_authentik_invite_without_a_recovery_flow_sets_a_temporary_password(
+        self, operator_client, fake_authentik
+    ) -> None:
+        response = _invite(operator_client, **HTMX)
+        assert _password(response.text) in fake_authentik.passwords.values()
+
+    def test_the_page_calls_the_same_service_as_the_api(self, operator_client, monkeypatch):
+        from operators.invites import InviteResult
+        from operators.views import team
+
+        calls = []
+
+        def fake_invite(**kwargs):
+            calls.append(kwargs)
+            return InviteResult(
+                subject="s", user_id=1, email=kwargs["email"], link="https://x.example/l"
+            )
+
+        monkeypatch.setattr(team, "operator_invite", fake_invite)
+        assert _invite(operator_client, **HTMX).status_code == 201
+        assert calls[0]["name"] == "Sample Ops" and calls[0]["ip"] == "127.0.0.1"
+
+    @pytest.mark.parametrize(
+        ("name", "email", "field"),
+        [
+            ("", "a@dezky.example", "name"),
+            ("Sample", "not-an-email", "email"),
+            ("Sample", "", "email"),
+            ("x" * 201, "a@dezky.example", "name"),
+        ],
+    )
+    def test_bad_fields_come_back_inline_with_what_was_typed(
+        self, operator_client, name, email, field
+    ) -> None:
+        response = _invite(operator_client, name=name, email=email, **HTMX)
+        assert response.status_code == 400
+        assert f'id="invite-{field}-errors"' in response.text
+        assert 'data-testid="invite-form"' in response.text
+        assert not OperatorInvite.objects.exists()
+
+    def test_a_duplicate_is_a_409_shown_on_the_email(self, operator_client) -> None:
+        UserFactory(email="taken@dezky.example")
+        response = _invite(operator_client, email="Taken@dezky.example", **HTMX)
+        assert response.status_code == 409
+        errors = re.search(r'id="invite-email-errors".*?</div>', response.text, re.S).group(0)
+        assert "already has an account" in errors
+
+    def test_a_duplicate_in_authentik_is_a_409(self, operator_client, fake_authentik) -> None:
+        fake_authentik.add_user("taken@dezky.example")
+        response = _invite(operator_client, email="taken@dezky.example", **HTMX)
+        assert response.status_code == 409
+        assert "already belongs to an account in Authentik" in response.text
+
+    def test_the_rate_limit_is_a_429_said_in_the_dialog(self, operator_client, settings):
+        settings.INVITES_PER_MINUTE = 1
+        assert _invite(operator_client, email="a@dezky.example", **HTMX).status_code == 201
+        response = _invite(operator_client, email="b@dezky.example", **HTMX)
+        assert response.status_code == 429
+        assert 'data-status="429"' in response.text and "invites a minute" in response.text
+        assert 'value="b@dezky.example"' in response.text  # nothing typed is lost
+
+    def test_an_authentik_failure_is_a_502_with_its_words_and_the_retry_finishes(
+        self, operator_client, fake_authentik
+    ) -> None:
+        fake_authentik.inject("POST", r"/set_password/$", "500")
+        response = _invite(operator_client, **HTMX)
+        assert response.status_code == 502
+        assert 'data-status="502"' in response.text
+        assert "Authentik answered 500: Internal Server Error." in response.text
+        assert "Server Error&lt;/h1&gt;" not in response.text  # its HTML page is not echoed
+        assert not User.objects.filter(email="new.ops@dezky.example").exists()
+        team = operator_client.get(TEAM).text
+        assert _rows(team, "open-invite") == ["new.ops@dezky.example"]
+
+        retry = _invite(operator_client, **HTMX)
+        assert retry.status_code == 201
+        assert len(fake_authentik.users) == 1
+        assert _rows(operator_client.get(TEAM).text, "open-invite") == []
+
+    def test_without_htmx_the_invite_is_a_page_of_its_own(self, operator_client) -> None:
+        form = operator_client.get(INVITE)
+        assert form.status_code == 200 and "<html" in form.text
+        response = _invite(operator_client)
+        assert response.status_code == 201
+        assert "<html" in response.text and 'data-testid="invite-credential"' in response.text
+        assert _invite(operator_client, email="bad").status_code == 400
+
+
+class TestWhoMayInvite:
+    def test_a_non_operator_gets_403_and_nothing_is_made(self, client) -> None:
+        client.force_login(UserFactory())
+        assert client.get(TEAM).status_code == 403
+        assert client.get(INVITE).status_code == 403
+        assert _invite(client, **HTMX).status_code == 403
+        assert _invite(client).status_code == 403
+        assert not User.objects.filter(email="new.ops@dezky.example").exists()
+        assert not OperatorInvite.objects.exists()
+
+    def test_anonymous_is_sent_to_sign_in(self, client) -> None:
+        assert _invite(client).status_code == 302
+        response = _invite(client, **HTMX)
+        assert response.status_code == 401 and response["HX-Redirect"].startswith("/login/")
+        assert not AuditEvent.objects.filter(action="platform.user_invited").exists()
+
+
+@pytest.mark.parametrize("mode", ["local", "authentik"])
+def test_the_temporary_password_from_the_page_is_kept_nowhere(
+    mode, operator_client, caplog, request
+) -> None:
+    from tests.operators.test_invites import _text_of_every_row
+
+    if mode == "authentik":
+        request.getfixturevalue("fake_authentik")
+    caplog.set_level(logging.DEBUG)
+    password = _password(_invite(operator_client, **HTMX).text)
+    escaped = html_lib.escape(password)
+    assert password not in _text_of_every_row()
+    assert password not in caplog.text
+    assert not AuditEvent.objects.filter(metadata__icontains=password).exists()
+    assert not any(password in str(v) for v in operator_client.session.values())
+    for url in (TEAM, INVITE, reverse("operators:users"), "/api/schema/"):
+        later = operator_client.get(url).text
+        assert password not in later and escaped not in later, url
