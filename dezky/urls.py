@@ -8,9 +8,11 @@ from dezky.views.placeholder import placeholder_view
 from flags.api.urls import api_patterns as flag_api
 from flags.api.urls import ofrep_patterns
 from operators.api_urls import api_patterns as operator_api
+from tenants.api.urls import api_patterns as tenant_api
+from tenants.views.overview import overview
 
 shell_patterns = [
-    path("", placeholder_view("dezky:overview"), name="overview"),
+    path("", overview, name="overview"),
     path("infrastructure/", placeholder_view("dezky:infrastructure"), name="infrastructure"),
     path("support/", placeholder_view("dezky:support"), name="support"),
     path("billing/", placeholder_view("dezky:billing"), name="billing"),
@@ -22,7 +24,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/", include((flag_api + operator_api, "api"))),
+    path("api/", include((flag_api + operator_api + tenant_api, "api"))),
     path("ofrep/v1/", include((ofrep_patterns, "ofrep"))),
     path("", include("operators.urls")),
     path("", include("tenants.urls")),

@@ -102,6 +102,11 @@ class Tenant(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+    # TRICKY: reconcile's lease lives on the row, not in a cache, so two processes
+    # (a worker and `manage.py reconcile_tenants`) can never reconcile one tenant at
+    # once; taking it is one conditional UPDATE, atomic on SQLite and PostgreSQL.
+    reconcile_lease_until = models.DateTimeField(null=True, blank=True, editable=False)
+    reconcile_lease_holder = models.CharField(max_length=32, blank=True, editable=False)
 
     class Meta:
         ordering = ["slug"]
@@ -159,6 +164,7 @@ class ProvisioningState(models.Model):
         max_length=16, choices=ProvisioningStatus.choices, default=ProvisioningStatus.PENDING
     )
     last_error = models.TextField(blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from dezky.views.placeholder import placeholder_view
+from tenants.views import detail, lists
 
 app_name = "tenants"
 
 urlpatterns = [
-    path("tenants/", placeholder_view("tenants:list"), name="list"),
-    path("partners/", placeholder_view("tenants:partners"), name="partners"),
+    path("tenants/", lists.tenant_list, name="list"),
+    path("tenants/<slug:slug>/", detail.tenant_detail, name="detail"),
+    path("tenants/<slug:slug>/update/", detail.tenant_update, name="update"),
+    path("tenants/<slug:slug>/suspend/", detail.tenant_suspend, name="suspend"),
+    path("tenants/<slug:slug>/resume/", detail.tenant_resume, name="resume"),
+    path("tenants/<slug:slug>/delete/", detail.tenant_delete, name="delete"),
+    path("tenants/<slug:slug>/reconcile/", detail.tenant_reconcile_view, name="reconcile"),
+    path("partners/", lists.partner_list, name="partners"),
+    path("partners/<slug:slug>/", lists.partner_detail, name="partner"),
 ]

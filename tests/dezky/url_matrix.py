@@ -14,6 +14,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = "public"  # anyone, no login
 CONSOLE = "console"  # operators; anonymous -> login page, signed-in non-operator -> 403
 CONSOLE_POST = "console-post"  # a console write: the same rule for POST; GET is refused
+# A console page about one tenant or partner: the CONSOLE rule, checked with the object
+# in place (the slug must exist for the 200) by tests/tenants/test_views.py.
+CONSOLE_OBJECT = "console-object"
 SIGNED_IN = "signed-in"  # any signed-in caller (API reads)
 API = "api"  # API: 401 without credentials; who may do what is in tests/<app>/test_api.py
 
@@ -29,6 +32,14 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "api:flag-detail": (API, {"key": "jmap_native_v2"}),
     "api:flag-kill": (API, {"key": "jmap_native_v2"}),
     "api:operator-invite": (API, {}),
+    "api:tenant-list": (API, {}),
+    "api:tenant-detail": (API, {"slug": "acme"}),
+    "api:tenant-users": (API, {"slug": "acme"}),
+    "api:tenant-suspend": (API, {"slug": "acme"}),
+    "api:tenant-resume": (API, {"slug": "acme"}),
+    "api:tenant-reconcile": (API, {"slug": "acme"}),
+    "api:partner-list": (API, {}),
+    "api:partner-detail": (API, {"slug": "nordic-it"}),
     "ofrep:ofrep-bulk": (API, {}),
     "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}),
     "dezky:overview": (CONSOLE, {}),
@@ -39,8 +50,16 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "dezky:settings": (CONSOLE, {}),
     "operators:users": (CONSOLE, {}),
     "operators:team": (CONSOLE, {}),
+    "operators:invite": (CONSOLE, {}),
     "tenants:list": (CONSOLE, {}),
     "tenants:partners": (CONSOLE, {}),
+    "tenants:detail": (CONSOLE_OBJECT, {"slug": "acme"}),
+    "tenants:partner": (CONSOLE_OBJECT, {"slug": "nordic-it"}),
+    "tenants:update": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:suspend": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:resume": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:delete": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:reconcile": (CONSOLE_POST, {"slug": "acme"}),
     "flags:list": (CONSOLE, {}),
     "flags:detail": (CONSOLE, {"key": "jmap_native_v2"}),
     "flags:key_check": (CONSOLE, {}),

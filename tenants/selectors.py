@@ -1,0 +1,240 @@
+"""Reads about tenants and partners, with the access rule in one place: operators
+(and services holding `tenants:read`) see every tenant; any other signed-in user only
+the tenants they are a member of, never deleted ones. Everything else gets a 404,
+not a 403, so slugs do not leak."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from core.errors import NotFound
+from operators.models import User
+from operators.permissions import has_scope, is_operator
+from tenants.models import (
+    Integration,
+    Membership,
+    Partner,
+    Plan,
+    ProvisioningState,
+    ProvisioningStatus,
+    Tenant,
+    TenantStatus,
+)
+
+FOLLOW_UP_PENDING_DAYS = 7
+TENANTS_READ_SCOPE = "tenants:read"
+CHIP_STATUSES = (TenantStatus.ACTIVE, TenantStatus.PENDING, TenantStatus.SUSPENDED)
+
+
+def sees_every_tenant(user: Any) -> bool:
+    return is_operator(user) or has_scope(user, TENANTS_READ_SCOPE)
+
+
+def visible_tenants(user: Any) -> QuerySet[Tenant]:
+    tenants = Tenant.objects.all()
+    if sees_every_tenant(user):
+        return tenants
+    if isinstance(user, User) and user.is_authenticated and user.is_active:
+        return tenants.filter(memberships__user=user).exclude(status=TenantStatus.DELETED)
+    return tenants.none()
+
+
+def _with_provisioning(tenants: QuerySet[Tenant]) -> QuerySet[Tenant]:
+    return tenants.select_related("partner").prefetch_related(
+        Prefetch(
+            "provisioning",
+            queryset=ProvisioningState.objects.order_by("integration"),
+        )
+    )
+
+
+def _search(tenants: QuerySet[Tenant], search: str) -> QuerySet[Tenant]:
+    search = search.strip()
+    if not search:
+        return tenants
+    return tenants.filter(Q(slug__icontains=search) | Q(name__icontains=search))
+
+
+def tenant_list(
+    *,
+    user: Any,
+    status: str = "",
+    plan: str = "",
+    partner: str = "",
+    search: str = "",
+    include_deleted: bool = False,
+) -> QuerySet[Tenant]:
+    """Newest first. Deleted tenants only when asked for by name (status=deleted) or
+    with include_deleted, and then only for callers who see every tenant."""
+    tenants = _with_provisioning(visible_tenants(user))
+    if status:
+        tenants = tenants.filter(status=status)
+    elif not include_deleted:
+        tenants = tenants.exclude(status=TenantStatus.DELETED)
+    if plan:
+        tenants = tenants.filter(plan=plan)
+    if partner:
+        tenants = tenants.filter(partner__slug=partner)
+    return _search(tenants, search).order_by("-created_at", "-id")
+
+
+def status_counts(*, user: Any, search: str = "") -> dict[str, int]:
+    """Live counts for the status chips; "all" is every tenant that is not deleted."""
+    tenants = _search(visible_tenants(user).exclude(status=TenantStatus.DELETED), search)
+    counts = dict(tenants.order_by().values_list("status").annotate(n=Count("id")))
+    return {"all": sum(counts.values()), **{s: counts.get(s, 0) for s in CHIP_STATUSES}}
+
+
+def tenant_get(*, user: Any, slug: str) -> Tenant:
+    tenant = _with_provisioning(visible_tenants(user)).filter(slug=slug).first()
+    if tenant is None:
+        raise NotFound(f"No tenant with the slug {slug!r}.", field="slug")
+    return tenant
+
+
+@dataclass(frozen=True)
+class ProvisioningView:
+    integration: str
+    label: str
+    state: str
+    last_error: str = ""
+    last_error_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+def provisioning_of(tenant: Tenant) -> list[ProvisioningView]:
+    """One entry per integration, always all three and in the same order, whether or
+    not reconcile has written a row yet (a missing row reads as pending)."""
+    rows = {p.integration: p for p in tenant.provisioning.all()}
+    views = []
+    for integration in Integration:
+        row = rows.get(integration.value)
+        views.append(
+            ProvisioningView(
+                integration=integration.value,
+                label=integration.label,
+                state=row.state if row else ProvisioningStatus.PENDING,
+                last_error=row.last_error if row else "",
+                last_error_at=row.last_error_at if row else None,
+                updated_at=row.updated_at if row else None,
+            )
+        )
+    return views
+
+
+def tenant_members(*, tenant: Tenant) -> QuerySet[Membership]:
+    """The tenant's members with their user, most recent sign-in first (never: last)."""
+    return (
+        Membership.objects.filter(tenant=tenant)
+        .select_related("user")
+        .order_by(F("user__last_login").desc(nulls_last=True), "user__email")
+    )
+
+
+def tenant_audit(*, tenant: Tenant, limit: int = 50) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(tenant=tenant).order_by("-at", "-id")[:limit])
+
+
+def partner_list(*, search: str = "") -> QuerySet[Partner]:
+    partners = Partner.objects.annotate(
+        tenant_count=Count("tenants", filter=~Q(tenants__status=TenantStatus.DELETED)),
+        active_count=Count("tenants", filter=Q(tenants__status=TenantStatus.ACTIVE)),
+    )
+    if search.strip():
+        term = search.strip()
+        partners = partners.filter(Q(slug__icontains=term) | Q(name__icontains=term))
+    return partners.order_by("name", "slug")
+
+
+def partner_get(*, slug: str) -> Partner:
+    partner = partner_list().filter(slug=slug).first()
+    if partner is None:
+        raise NotFound(f"No partner with the slug {slug!r}.", field="slug")
+    return partner
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    tenant: Tenant
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Overview:
+    tenants: int
+    partners: int
+    users: int
+    operators: int
+    by_status: dict[str, int]
+    by_plan: dict[str, int]
+    recent: list[Tenant]
+    follow_up: list[FollowUp]
+    follow_up_total: int
+    # (status, count, percent of all, where its segment starts in percent)
+    meter: list[tuple[str, int, float, float]] = field(default_factory=list)
+
+
+def needs_follow_up(now: datetime | None = None) -> QuerySet[Tenant]:
+    """Suspended, a provisioning error, or pending for more than a week."""
+    stale = (now or timezone.now()) - timedelta(days=FOLLOW_UP_PENDING_DAYS)
+    errors = ProvisioningState.objects.filter(tenant=OuterRef("pk"), state=ProvisioningStatus.ERROR)
+    return (
+        Tenant.objects.exclude(status=TenantStatus.DELETED)
+        .annotate(has_error=Exists(errors))
+        .filter(
+            Q(status=TenantStatus.SUSPENDED)
+            | Q(has_error=True)
+            | Q(status=TenantStatus.PENDING, created_at__lt=stale)
+        )
+    )
+
+
+def overview(*, recent: int = 8, follow_up: int = 10) -> Overview:
+    """The console's home, in a fixed number of queries whatever the data's size."""
+    now = timezone.now()
+    stale = now - timedelta(days=FOLLOW_UP_PENDING_DAYS)
+    live = Tenant.objects.exclude(status=TenantStatus.DELETED)
+    by_status = dict(live.order_by().values_list("status").annotate(n=Count("id")))
+    by_plan = dict(live.order_by().values_list("plan").annotate(n=Count("id")))
+    recent_rows = list(live.select_related("partner").order_by("-created_at", "-id")[:recent])
+    flagged = needs_follow_up(now)
+    follow_rows = list(flagged.select_related("partner").order_by("-updated_at", "-id")[:follow_up])
+    follow_total = flagged.count()
+    follow = []
+    for tenant in follow_rows:
+        reasons = []
+        if tenant.status == TenantStatus.SUSPENDED:
+            reasons.append("suspended")
+        if tenant.has_error:
+            reasons.append("provisioning error")
+        if tenant.status == TenantStatus.PENDING and tenant.created_at < stale:
+            reasons.append(f"pending for more than {FOLLOW_UP_PENDING_DAYS} days")
+        follow.append(FollowUp(tenant, tuple(reasons)))
+    users = User.objects.aggregate(
+        all=Count("id"), operators=Count("id", filter=Q(platform_admin=True))
+    )
+    total = sum(by_status.values())
+    statuses = {s: by_status.get(s, 0) for s in CHIP_STATUSES}
+    meter, start = [], 0.0
+    for status, n in statuses.items():
+        pct = (100.0 * n / total) if total else 0.0
+        meter.append((status, n, pct, start))
+        start += pct
+    return Overview(
+        tenants=total,
+        partners=Partner.objects.count(),
+        users=users["all"],
+        operators=users["operators"],
+        by_status=statuses,
+        by_plan={p: by_plan.get(p, 0) for p in Plan.values},
+        recent=recent_rows,
+        follow_up=follow,
+        follow_up_total=follow_total,
+        meter=meter,
+    )
