@@ -7,12 +7,17 @@ failure leaves no half-made local user and a retry of the same invite picks up
 where it stopped instead of making a second account: the account Authentik made
 for this invite carries the invite's id in its attributes, which is how "our own
 unfinished invite" is told from "someone else's account with this email".
+
+An unfinished invite that will never finish (the email belongs to someone else's
+account) is discarded with `operator_invite_discard`, which touches only this
+console's record, never Authentik.
 """
 
 from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,13 +26,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
-from core.errors import Conflict, RateLimited, UpstreamError
+from core.errors import Conflict, NotFound, RateLimited, UpstreamError
 from core.ratelimit import allow
 from operators.directory import DirectoryError, DirectoryUser, get_directory
 from operators.models import InviteState, OperatorInvite, User, normalize_email
 from operators.passwords import temporary_password
 
 INVITE_MARKER = "dezky_invite_id"
+# Longer than one invite's calls to Authentik at their timeouts with retries; an
+# invite resumed less than this ago and not failed again may still be running.
+INVITE_IN_FLIGHT = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
@@ -215,3 +223,48 @@ def _finish(
         },
     )
     return user
+
+
+@transaction.atomic
+def operator_invite_discard(
+    *, invite: OperatorInvite, actor: User | None, ip: str | None = None
+) -> None:
+    """Remove an unfinished invite from the team page, for good.
+
+    Only this console's record goes: Authentik is not called, so an account it already
+    made for the invite stays there (the audit event keeps its pk). Deleting the row
+    also frees the email for a new invite.
+    """
+    invite = OperatorInvite.objects.select_for_update().filter(pk=invite.pk).first()
+    if invite is None:
+        raise NotFound("That invite is gone already: it was discarded meanwhile.")
+    if invite.state == InviteState.COMPLETED:
+        raise Conflict(f"The invite of {invite.email} has finished; there is nothing to discard.")
+    # TRICKY: a retry clears last_error and runs its Authentik calls outside any
+    # transaction; deleting the row under it would fail it part-way. A failure writes
+    # last_error again, so a failed invite can always be discarded at once.
+    if not invite.last_error and invite.updated_at > timezone.now() - INVITE_IN_FLIGHT:
+        raise Conflict(
+            f"The invite of {invite.email} may still be running; "
+            "wait a minute and discard it if it is still here."
+        )
+    pk, email = str(invite.pk), invite.email
+    metadata = {
+        "email": email,
+        "name": invite.name,
+        "state": invite.state,
+        "directory": invite.directory,
+        "directory_user_pk": invite.directory_user_pk,
+        "last_error": invite.last_error[:500],
+        "invite_id": pk,
+    }
+    invite.delete()
+    audit.record(
+        action="platform.invite_discarded",
+        actor=actor,
+        target_type="operatorinvite",
+        target_id=pk,
+        target_repr=email,
+        ip=ip,
+        metadata=metadata,
+    )

@@ -10,4 +10,9 @@ urlpatterns = [
     path("users/", users.users, name="users"),
     path("operator-team/", team.team, name="team"),
     path("operator-team/invite/", team.invite, name="invite"),
+    path(
+        "operator-team/invites/<uuid:invite_id>/discard/",
+        team.invite_discard,
+        name="invite_discard",
+    ),
 ]

@@ -94,10 +94,23 @@ class AuthentikDirectory:
             "groups": group_ids,
             "attributes": attributes,
         }
-        return _user(self._send("POST", "/core/users/", body, expect=201))
+        try:
+            return _user(self._send("POST", "/core/users/", body, expect=201))
+        except DirectoryError as err:
+            if err.status == 400 and err.field == "groups":
+                # A cached group was deleted in Authentik; a retry looks it up again.
+                for group_id in group_ids:
+                    self._forget_group_id(group_id)
+            raise
 
     def add_user_to_group(self, user_pk: int, group_id: str) -> None:
-        self._send("POST", f"/core/groups/{group_id}/add_user/", {"pk": user_pk}, expect=204)
+        try:
+            self._send("POST", f"/core/groups/{group_id}/add_user/", {"pk": user_pk}, expect=204)
+        except DirectoryError as err:
+            if err.status == 404:
+                # The group (or the user) is gone; the next ensure_group looks it up again.
+                self._forget_group_id(group_id)
+            raise
 
     def recovery_link(self, user_pk: int) -> str | None:
         """The user's recovery link, or None when the brand has no recovery flow."""
@@ -116,12 +129,19 @@ class AuthentikDirectory:
 
     # --- groups ----------------------------------------------------------------
 
-    def ensure_group(self, name: str) -> str:
-        """The group's id, creating the group if needed; looked up once per process."""
+    def ensure_group(self, name: str, *, verify: bool = False) -> str:
+        """The group's id, creating the group if needed; looked up once per process.
+
+        `verify=True` asks Authentik whether the cached group still exists (one GET)
+        and finds or creates it again when it was deleted there; reconcile does this,
+        since a group removed in Authentik's UI must come back without a restart.
+        """
         with self._lock:
             cached = self._group_ids.get(name)
-        if cached:
+        if cached and (not verify or self._group_exists(cached, name)):
             return cached
+        if cached:
+            self._forget_group_id(cached)
         group_id = self._find_group(name)
         if group_id is None:
             try:
@@ -135,6 +155,20 @@ class AuthentikDirectory:
         with self._lock:
             self._group_ids[name] = group_id
         return group_id
+
+    def _group_exists(self, group_id: str, name: str) -> bool:
+        try:
+            group = self._get(f"/core/groups/{group_id}/", {"include_users": "false"})
+        except DirectoryError as err:
+            if err.status == 404:
+                return False
+            raise
+        return group.get("name") == name  # renamed in Authentik: not the group we want
+
+    def _forget_group_id(self, group_id: str) -> None:
+        with self._lock:
+            for name in [n for n, pk in self._group_ids.items() if pk == group_id]:
+                del self._group_ids[name]
 
     def _find_group(self, name: str) -> str | None:
         found = self._get("/core/groups/", {"name": name, "include_users": "false"})

@@ -19,7 +19,7 @@ class LocalDirectory:
         user = User.objects.filter(email=normalize_email(email)).first()
         return _user(user) if user else None
 
-    def ensure_group(self, name: str) -> str:
+    def ensure_group(self, name: str, *, verify: bool = False) -> str:
         return name  # operators are marked by platform_admin, not by a group
 
     def create_user(

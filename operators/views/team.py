@@ -4,6 +4,9 @@ The dialog posts to `invite`, which calls the same service as POST
 /api/users/invite/. Its answers keep their HTTP status (400, 409, 429, 502);
 operators.js lets htmx swap those into the dialog, so an error is shown where it
 happened instead of being dropped.
+
+`invite_discard` removes an unfinished invite (after the row's confirm dialog) and
+answers with the refreshed list and a notice saying what happened.
 """
 
 from __future__ import annotations
@@ -12,18 +15,20 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import ApplicationError
 from core.request_meta import client_ip
 from operators import selectors
 from operators.forms import InviteForm
-from operators.invites import InviteResult, operator_invite
+from operators.invites import InviteResult, operator_invite, operator_invite_discard
+from operators.models import OperatorInvite
 from operators.permissions import operator_required
 from operators.views.fragments import is_fragment
 
@@ -43,10 +48,12 @@ def team_context() -> dict[str, Any]:
     invites = list(selectors.open_invites())
     for invite in invites:
         invite.tone = INVITE_TONES.get(invite.state, "neutral")
+        invite.discard_dialog_id = f"discard-invite-{invite.pk}"
     return {
         "operators": operators,
         "active_count": sum(1 for o in operators if o.is_active),
         "invites": invites,
+        "identity_mode": settings.IDENTITY_MODE,
     }
 
 
@@ -60,7 +67,6 @@ def team(request: HttpRequest) -> HttpResponse:
         form=InviteForm(auto_id=FORM_PREFIX),
         in_dialog=True,
         authentik_admin_url=_authentik_admin_url(),
-        identity_mode=settings.IDENTITY_MODE,
     )
     return render(request, "operators/team.html", context)
 
@@ -123,3 +129,24 @@ def invite(request: HttpRequest) -> HttpResponse:
 
 def _credential_context(result: InviteResult) -> dict[str, Any]:
     return {"result": result, "username": result.email}
+
+
+@operator_required
+@require_POST
+def invite_discard(request: HttpRequest, invite_id: uuid.UUID) -> HttpResponse:
+    invite = OperatorInvite.objects.filter(pk=invite_id).first()
+    if invite is None:
+        tone, text = "info", "That invite is gone already: it was discarded meanwhile."
+    else:
+        try:
+            operator_invite_discard(invite=invite, actor=request.user, ip=client_ip(request))
+        except ApplicationError as err:
+            tone, text = "danger", err.message
+        else:
+            tone, text = "success", f"Discarded the invite of {invite.email}."
+    if not is_fragment(request):
+        level = {"success": messages.SUCCESS, "info": messages.INFO}.get(tone, messages.ERROR)
+        messages.add_message(request, level, text)
+        return redirect("operators:team")
+    context = {**team_context(), "team_notice": {"tone": tone, "text": text}}
+    return render(request, "operators/team.html#team", context)

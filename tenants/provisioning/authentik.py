@@ -23,6 +23,8 @@ class AuthentikProvisioner:
 
     def ensure(self, tenant: Tenant) -> None:
         try:
-            get_directory().ensure_group(tenant_group_name(tenant))
+            # The directory keeps group ids for the life of the process; verify=True makes
+            # it check the group is still there, so one deleted in Authentik comes back.
+            get_directory().ensure_group(tenant_group_name(tenant), verify=True)
         except DirectoryError as err:
             raise ProvisioningFailed(f"Authentik: {err.message}") from None

@@ -3,7 +3,9 @@
 One view serves the page and, for htmx, the `#tenant-detail` fragment (header, tab
 strip and the open tab), so a tab switch or an action re-renders exactly what can
 have changed. Each tab loads only its own data: the Users tab's query runs when
-that tab is opened, not before.
+that tab is opened, not before. The Users tab pages through the members like the
+tenants list (same page size and pagination partial); a page link swaps only the
+`#tenant-members` part of the tab.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -26,7 +29,7 @@ from tenants import selectors, services
 from tenants.forms import TenantEditForm
 from tenants.models import Tenant, TenantStatus
 from tenants.reconcile import reconcile_running, tenant_reconcile
-from tenants.views.common import is_fragment
+from tenants.views.common import PAGE_SIZE, is_fragment
 
 TABS = (
     ("overview", "Overview"),
@@ -37,8 +40,8 @@ TABS = (
     ("support", "Support"),
     ("danger", "Danger zone"),
 )
-USERS_SHOWN = 100
 AUDIT_SHOWN = 50
+MEMBERS_TARGET = "tenant-members"  # the Users tab's table and pagination
 
 # Illustrative only; the Billing tab says so. Prices per month, invented.
 SAMPLE_PRICES = {"starter": 4, "business": 9, "enterprise": 19}
@@ -68,16 +71,15 @@ def _tab(value: str | None) -> str:
     return value if value in dict(TABS) else "overview"
 
 
-def _tab_data(tenant: Tenant, tab: str, form: TenantEditForm | None) -> dict[str, Any]:
+def _tab_data(
+    tenant: Tenant, tab: str, form: TenantEditForm | None, users_page: str | None
+) -> dict[str, Any]:
     if tab == "overview" and form is not None:
         return {"form": form}
     if tab == "users":
         members = selectors.tenant_members(tenant=tenant)
-        shown = list(members[:USERS_SHOWN])
-        return {
-            "members": shown,
-            "member_total": len(shown) if len(shown) < USERS_SHOWN else members.count(),
-        }
+        # Two queries whatever the page: the count and the page's rows with their users.
+        return {"page": Paginator(members, PAGE_SIZE).get_page(users_page)}
     if tab == "audit":
         return {"events": selectors.tenant_audit(tenant=tenant, limit=AUDIT_SHOWN)}
     if tab == "billing":
@@ -92,7 +94,12 @@ def _tab_data(tenant: Tenant, tab: str, form: TenantEditForm | None) -> dict[str
 
 
 def detail_context(
-    tenant: Tenant, tab: str, *, form: TenantEditForm | None = None, notice: Notice | None = None
+    tenant: Tenant,
+    tab: str,
+    *,
+    form: TenantEditForm | None = None,
+    notice: Notice | None = None,
+    users_page: str | None = None,
 ) -> dict[str, Any]:
     return {
         "tenant": tenant,
@@ -102,7 +109,7 @@ def detail_context(
         "reconciling": reconcile_running(tenant),
         "notice": notice,
         "deleted": tenant.status == TenantStatus.DELETED,
-        **_tab_data(tenant, tab, form),
+        **_tab_data(tenant, tab, form, users_page),
     }
 
 
@@ -116,12 +123,17 @@ def _render(request: HttpRequest, context: dict[str, Any], status: int = 200) ->
 def tenant_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tenant = _tenant(request, slug)
     tab = _tab(request.GET.get("tab"))
+    if tab == "users" and is_fragment(request) and request.htmx.target == MEMBERS_TARGET:
+        # A page link inside the tab: only the members, not the header and tabs again.
+        context = {"tenant": tenant, **_tab_data(tenant, tab, None, request.GET.get("page"))}
+        return render(request, "tenants/tabs/users.html#members", context)
     form = None
     if tab == "overview" and request.GET.get("edit") and tenant.status != TenantStatus.DELETED:
         form = TenantEditForm(
             initial={f: getattr(tenant, f) for f in ("name", "plan", "billing_email", "domains")}
         )
-    return _render(request, detail_context(tenant, tab, form=form))
+    context = detail_context(tenant, tab, form=form, users_page=request.GET.get("page"))
+    return _render(request, context)
 
 
 @operator_required

@@ -51,6 +51,10 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "operators:users": (CONSOLE, {}),
     "operators:team": (CONSOLE, {}),
     "operators:invite": (CONSOLE, {}),
+    "operators:invite_discard": (
+        CONSOLE_POST,
+        {"invite_id": "5e1d7c3a-0000-4000-8000-00000000d15c"},
+    ),
     "tenants:list": (CONSOLE, {}),
     "tenants:partners": (CONSOLE, {}),
     "tenants:detail": (CONSOLE_OBJECT, {"slug": "acme"}),

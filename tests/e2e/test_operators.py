@@ -1,6 +1,7 @@
 """The operator team page in a real browser: both hand-offs of an invite (a temporary
 password from the local directory, a recovery link from Authentik), copying the
-credential, errors in the dialog and the retry, and the users page."""
+credential, errors in the dialog, the retry and discarding an invite that cannot
+finish, and the users page."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.test import Client
 
-from operators.models import User
+from operators.models import OperatorInvite, User
 from tests.fakes.authentik import FakeAuthentik
 from tests.fakes.server import FakeServer
 
@@ -200,6 +201,42 @@ def test_an_authentik_failure_is_shown_and_the_retry_finishes(
     page.locator(f'[data-testid="operator-row"][data-email="{NEW_EMAIL}"]').wait_for()
     assert page.get_by_test_id("open-invite").count() == 0
     assert len(authentik.users) == 1, "the retry made a second account"
+
+    # An email that belongs to someone else's Authentik account never finishes: discard it.
+    page.evaluate("window.__sameDocument = true")  # the test began with a reload
+    taken = "sam.sample@dezky.example"
+    account = authentik.add_user(taken, name="Sam Sample")
+    _open_and_submit(page, name="Sam Sample", email=taken)
+    refusal = page.get_by_test_id("invite-email-errors").inner_text()
+    assert "already belongs to an account" in refusal
+    page.keyboard.press("Escape")
+    refused = page.locator(f'[data-testid="open-invite"][data-email="{taken}"]')
+    refused.wait_for()
+    discard = refused.get_by_test_id("discard-invite")
+    dialog = page.locator(f"dialog#discard-invite-{OperatorInvite.objects.get(email=taken).pk}")
+    discard.click()
+    assert dialog.is_visible()
+    assert "account Authentik already made" in dialog.inner_text()
+    page.keyboard.press("Escape")  # Escape and the backdrop cancel, focus goes back
+    dialog.wait_for(state="hidden")
+    assert page.evaluate("document.activeElement.dataset.testid") == "discard-invite"
+    discard.click()
+    page.mouse.click(8, 8)
+    dialog.wait_for(state="hidden")
+    assert refused.count() == 1
+
+    discard.click()
+    page.screenshot(path=str(screenshot_dir / "operators-discard-invite.png"))
+    dialog.get_by_test_id("discard-dialog-confirm").click()
+    notice = page.get_by_test_id("team-notice")
+    notice.wait_for()
+    assert f"Discarded the invite of {taken}." in notice.inner_text()
+    assert page.get_by_test_id("open-invite").count() == 0
+    page.wait_for_function("document.activeElement.dataset.testid === 'team-notice'")
+    assert _still_same_document(page), "the list was refreshed by a page reload"
+    assert not OperatorInvite.objects.filter(email=taken).exists()
+    assert authentik.users[account["pk"]]["email"] == taken  # Authentik was not touched
+    assert authentik.calls_to("DELETE", "/core/users/") == []
 
 
 def test_the_rate_limit_is_said_in_the_dialog(team_page, settings) -> None:

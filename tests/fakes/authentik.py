@@ -113,6 +113,9 @@ class FakeAuthentik(FakeService):
         if m and method == "DELETE":
             return (204, None) if self.users.pop(int(m.group(1)), None) else (404, _not_found())
         m = re.fullmatch(r"/core/groups/([0-9a-f-]+)/", rest)
+        if m and method == "GET":
+            group = self.groups.get(m.group(1))
+            return (200, group) if group else (404, {"detail": "No Group matches the given query."})
         if m and method == "DELETE":
             return (204, None) if self.groups.pop(m.group(1), None) else (404, _not_found())
         return 404, {"detail": "Not found."}

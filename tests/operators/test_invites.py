@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from audit.models import AuditEvent
-from core.errors import Conflict, RateLimited, UpstreamError
-from operators.invites import operator_invite
+from core.errors import Conflict, NotFound, RateLimited, UpstreamError
+from operators.invites import INVITE_IN_FLIGHT, operator_invite, operator_invite_discard
 from operators.models import InviteState, OperatorInvite, User
 from tests.audit_helpers import watch_audit
 from tests.operators.factories import OperatorFactory, UserFactory
@@ -98,6 +100,19 @@ class TestAuthentikDirectory:
         _invite(actor, email="two@dezky.example")
         assert len(fake_authentik.calls_to("GET", "/core/groups/")) == 1
         assert len(fake_authentik.calls_to("POST", "/core/groups/")) == 1
+
+    def test_a_group_deleted_in_authentik_is_made_again_on_the_retry(
+        self, actor, fake_authentik
+    ) -> None:
+        _invite(actor, email="one@dezky.example")
+        fake_authentik.groups.clear()  # deleted in Authentik's UI; the id is still cached
+        with pytest.raises(UpstreamError, match="object does not exist"):
+            _invite(actor, email="two@dezky.example")
+        _invite(actor, email="two@dezky.example")  # the retry looks the group up again
+        (group,) = fake_authentik.groups.values()
+        two = next(u for u in fake_authentik.users.values() if u["email"] == "two@dezky.example")
+        assert group["name"] == "dezky-platform-admins" and two["pk"] in group["users"]
+        assert len(fake_authentik.calls_to("GET", "/core/groups/")) == 2
 
     def test_an_existing_group_is_used_not_duplicated(self, actor, fake_authentik) -> None:
         fake_authentik._create_group({"name": "dezky-platform-admins"})
@@ -207,3 +222,81 @@ def test_a_fault_while_resuming_into_the_group_is_retried_too(actor, fake_authen
     [account_pk] = fake_authentik.users
     assert fake_authentik.passwords == {account_pk: result.temp_password}
     assert OperatorInvite.objects.get().state == InviteState.COMPLETED
+
+
+class TestDiscard:
+    def _stuck(self, **fields) -> OperatorInvite:
+        values = {
+            "email": "stuck@dezky.example", "name": "Stuck Ops", "directory": "authentik",
+            "state": InviteState.FAILED, "directory_user_pk": 41,
+            "last_error": "stuck@dezky.example already belongs to an account in Authentik.",
+        }  # fmt: skip
+        return OperatorInvite.objects.create(**{**values, **fields})
+
+    def test_removes_the_invite_and_records_one_event_without_secrets(self, actor) -> None:
+        invite = self._stuck()
+        with watch_audit() as log:
+            operator_invite_discard(invite=invite, actor=actor, ip="192.0.2.10")
+        assert not OperatorInvite.objects.exists()
+        event = log.one("platform.invite_discarded", actor=actor)
+        assert (event.target_type, event.target_id) == ("operatorinvite", str(invite.pk))
+        assert event.target_repr == "stuck@dezky.example"
+        assert event.actor_ip == "192.0.2.10"
+        assert event.metadata == {
+            "email": "stuck@dezky.example", "name": "Stuck Ops", "state": "failed",
+            "directory": "authentik", "directory_user_pk": 41, "invite_id": str(invite.pk),
+            "last_error": "stuck@dezky.example already belongs to an account in Authentik.",
+        }  # fmt: skip
+
+    def test_never_calls_authentik(self, actor, fake_authentik) -> None:
+        account = fake_authentik.add_user("stuck@dezky.example")
+        operator_invite_discard(invite=self._stuck(), actor=actor)
+        assert fake_authentik.calls == []
+        assert account["pk"] in fake_authentik.users  # the account stays in Authentik
+
+    def test_the_email_can_be_invited_afresh(self, actor) -> None:
+        operator_invite_discard(invite=self._stuck(), actor=actor)
+        _invite(actor, email="stuck@dezky.example")
+        assert OperatorInvite.objects.get().state == InviteState.COMPLETED
+
+    def test_a_completed_invite_is_a_conflict_and_nothing_is_written(self, actor) -> None:
+        invite = self._stuck(state=InviteState.COMPLETED, last_error="")
+        with watch_audit() as log, pytest.raises(Conflict, match="has finished"):
+            operator_invite_discard(invite=invite, actor=actor)
+        log.none()
+        assert OperatorInvite.objects.filter(pk=invite.pk).exists()
+
+    def test_an_invite_that_may_still_be_running_is_a_conflict(self, actor) -> None:
+        # A retry clears last_error before it calls Authentik.
+        invite = self._stuck(state=InviteState.STARTED, last_error="")
+        with watch_audit() as log, pytest.raises(Conflict, match="may still be running"):
+            operator_invite_discard(invite=invite, actor=actor)
+        log.none()
+        assert OperatorInvite.objects.filter(pk=invite.pk).exists()
+
+        # Once it has been quiet for longer than a run can take, it can go.
+        OperatorInvite.objects.filter(pk=invite.pk).update(
+            updated_at=timezone.now() - INVITE_IN_FLIGHT - timedelta(seconds=1)
+        )
+        with watch_audit() as log:
+            operator_invite_discard(invite=invite, actor=actor)
+        assert log.one("platform.invite_discarded", actor=actor).metadata["state"] == "started"
+
+    def test_one_already_gone_is_not_found_and_nothing_is_written(self, actor) -> None:
+        invite = self._stuck()
+        OperatorInvite.objects.filter(pk=invite.pk).delete()
+        with watch_audit() as log, pytest.raises(NotFound):
+            operator_invite_discard(invite=invite, actor=actor)
+        log.none()
+
+    def test_a_failing_audit_write_keeps_the_invite(self, actor, monkeypatch) -> None:
+        from audit import services as audit_services
+
+        def broken(**kwargs):
+            raise RuntimeError("audit store down")
+
+        invite = self._stuck()
+        monkeypatch.setattr(audit_services, "record", broken)
+        with pytest.raises(RuntimeError):
+            operator_invite_discard(invite=invite, actor=actor)
+        assert OperatorInvite.objects.filter(pk=invite.pk).exists()

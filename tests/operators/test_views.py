@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from operators.models import InviteState, OperatorInvite, User
+from tests.audit_helpers import watch_audit
 from tests.operators.factories import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -101,6 +102,92 @@ class TestTeamPage:
             )
         with django_assert_max_num_queries(4):
             assert len(_rows(operator_client.get(TEAM).text, "operator-row")) == 16
+
+
+def _discard_url(invite) -> str:
+    return reverse("operators:invite_discard", kwargs={"invite_id": invite.pk})
+
+
+def _stuck_invite(email="stuck@dezky.example") -> OperatorInvite:
+    return OperatorInvite.objects.create(
+        email=email, name="Stuck Ops", directory="authentik", state=InviteState.FAILED,
+        last_error=f"{email} already belongs to an account in Authentik (pk 41).",
+    )  # fmt: skip
+
+
+class TestDiscardInvite:
+    def test_each_unfinished_invite_has_a_discard_behind_a_confirm_dialog(
+        self, operator_client
+    ) -> None:
+        invite = _stuck_invite()
+        html = operator_client.get(TEAM).text
+        dialog_id = f"discard-invite-{invite.pk}"
+        assert f'data-dialog-open="{dialog_id}"' in html
+        dialog = re.search(rf'<dialog[^>]*id="{dialog_id}".*?</dialog>', html, re.S).group(0)
+        assert f'hx-post="{_discard_url(invite)}"' in dialog
+        assert 'hx-target="#operator-team"' in dialog
+        assert "Authentik is not touched" in dialog and "stays there" in dialog
+        assert "Discard the invite of stuck@dezky.example?" in dialog
+
+    def test_htmx_discard_answers_with_the_list_and_a_notice(self, operator_client) -> None:
+        invite = _stuck_invite()
+        other = _stuck_invite("other@dezky.example")
+        with watch_audit() as log:
+            response = operator_client.post(_discard_url(invite), **HTMX)
+        assert response.status_code == 200
+        html = response.text
+        assert "<html" not in html and 'data-testid="operators-table"' in html
+        assert _rows(html, "open-invite") == ["other@dezky.example"]
+        notice = re.search(r'data-testid="team-notice".*?</div>\s*</div>', html, re.S).group(0)
+        assert "Discarded the invite of stuck@dezky.example." in notice
+        assert "alert-success" in html
+        assert f"discard-invite-{other.pk}" in html and f"discard-invite-{invite.pk}" not in html
+        event = log.one("platform.invite_discarded", actor=response.wsgi_request.user)
+        assert event.actor_ip == "127.0.0.1"
+
+    def test_a_refusal_is_said_in_the_notice_and_nothing_is_written(self, operator_client) -> None:
+        invite = OperatorInvite.objects.create(
+            email="done@dezky.example", name="Done", directory="local",
+            state=InviteState.COMPLETED,
+        )  # fmt: skip
+        with watch_audit() as log:
+            response = operator_client.post(_discard_url(invite), **HTMX)
+        assert response.status_code == 200  # htmx swaps 2xx only
+        assert "alert-danger" in response.text and "has finished" in response.text
+        log.none()
+        assert OperatorInvite.objects.filter(pk=invite.pk).exists()
+
+    def test_an_invite_gone_meanwhile_is_said_not_an_error(self, operator_client) -> None:
+        invite = _stuck_invite()
+        url = _discard_url(invite)
+        invite.delete()
+        response = operator_client.post(url, **HTMX)
+        assert response.status_code == 200 and "gone already" in response.text
+
+    def test_without_htmx_it_redirects_back_with_a_message(self, operator_client) -> None:
+        invite = _stuck_invite()
+        response = operator_client.post(_discard_url(invite), follow=True)
+        assert response.redirect_chain == [(TEAM, 302)]
+        assert "Discarded the invite of stuck@dezky.example." in response.text
+        assert _rows(response.text, "open-invite") == []
+
+    def test_only_operators_may_discard_and_get_is_refused(self, client) -> None:
+        invite = _stuck_invite()
+        client.force_login(UserFactory())
+        assert client.post(_discard_url(invite), **HTMX).status_code == 403
+        client.force_login(OperatorFactory())
+        assert client.get(_discard_url(invite)).status_code == 405
+        assert OperatorInvite.objects.filter(pk=invite.pk).exists()
+        assert not AuditEvent.objects.filter(action="platform.invite_discarded").exists()
+
+    def test_the_page_calls_the_service(self, operator_client, monkeypatch) -> None:
+        from operators.views import team
+
+        calls = []
+        monkeypatch.setattr(team, "operator_invite_discard", lambda **kw: calls.append(kw))
+        invite = _stuck_invite()
+        operator_client.post(_discard_url(invite), **HTMX)
+        assert calls[0]["invite"] == invite and calls[0]["ip"] == "127.0.0.1"
 
 
 class TestInviteDialog:

@@ -83,6 +83,52 @@ def test_running_it_again_creates_nothing_more(fakes) -> None:
     assert "status" not in log.one("tenant.reconciled").metadata
 
 
+def test_a_tenant_group_deleted_in_authentik_is_created_again(fakes) -> None:
+    # The directory caches group ids for the life of the process; reconcile must not
+    # trust a cached id for a group someone deleted in Authentik since.
+    tenant = _new_tenant()
+    tenant_reconcile(tenant=tenant, actor=None)
+    (old_id,) = fakes.authentik.groups
+    del fakes.authentik.groups[old_id]  # deleted in Authentik's UI
+
+    with watch_audit() as log:
+        outcomes = {o.integration: o.state for o in tenant_reconcile(tenant=tenant, actor=None)}
+    assert outcomes["authentik"] == "ready"
+    groups = list(fakes.authentik.groups.values())
+    assert [g["name"] for g in groups] == ["dezky-tenant-acme"]
+    assert groups[0]["pk"] != old_id
+    assert len(fakes.authentik.calls_to("POST", "/core/groups/")) == 2
+    assert log.one("tenant.reconciled").metadata["outcomes"]["authentik"]["state"] == "ready"
+
+    # The new id is what the process keeps now: the next run finds it and writes nothing.
+    writes = _writes(fakes)
+    tenant_reconcile(tenant=tenant, actor=None)
+    assert _writes(fakes) == writes
+    assert list(fakes.authentik.groups) == [groups[0]["pk"]]
+
+
+def test_each_reconcile_checks_the_cached_group_with_one_read(fakes) -> None:
+    tenant = _new_tenant()
+    tenant_reconcile(tenant=tenant, actor=None)
+    (group_id,) = fakes.authentik.groups
+    before = len(fakes.authentik.calls)
+    tenant_reconcile(tenant=tenant, actor=None)
+    assert [c[:2] for c in fakes.authentik.calls[before:]] == [
+        ("GET", f"/api/v3/core/groups/{group_id}/")
+    ]
+
+
+def test_an_authentik_failure_while_checking_the_group_is_reported(fakes) -> None:
+    tenant = _new_tenant()
+    tenant_reconcile(tenant=tenant, actor=None)
+    (group_id,) = fakes.authentik.groups
+    fakes.authentik.inject("GET", rf"/core/groups/{group_id}/$", "500", times=3)
+    outcomes = {o.integration: o for o in tenant_reconcile(tenant=tenant, actor=None)}
+    assert outcomes["authentik"].state == "error"
+    assert "Authentik answered 500" in outcomes["authentik"].error
+    assert list(fakes.authentik.groups) == [group_id]  # nothing made on a failed check
+
+
 def test_what_exists_already_is_adopted_not_duplicated(fakes) -> None:
     tenant = _new_tenant()
     fakes.stalwart.principals["acme.example"] = {"id": 99, "type": "domain", "name": "acme.example"}

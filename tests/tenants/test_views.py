@@ -114,6 +114,61 @@ class TestTenantDetail:
         assert "kim@acme.example" not in operator_client.get("/tenants/acme/").text
         assert "kim@acme.example" in operator_client.get("/tenants/acme/?tab=users").text
 
+    def test_users_are_paged_like_the_tenants_list(self, operator_client, acme) -> None:
+        from tenants.views.common import PAGE_SIZE
+
+        now = timezone.now()
+        for n in range(PAGE_SIZE + 3):  # member000 signed in last, so it comes first
+            user = UserFactory(
+                email=f"member{n:03}@acme.example", last_login=now - timedelta(minutes=n)
+            )
+            MembershipFactory(tenant=acme, user=user)
+        first = operator_client.get("/tenants/acme/?tab=users").text
+        assert first.count('data-testid="member-row"') == PAGE_SIZE
+        assert "member000@acme.example" in first and "member050@acme.example" not in first
+        assert f"Page 1 of 2 · {PAGE_SIZE + 3} in all" in first
+        assert 'hx-get="?tab=users&page=2" hx-target="#tenant-members"' in first
+
+        # A page link swaps only the members: no header, no tabs, no second #tenant-members.
+        page2 = operator_client.get(
+            "/tenants/acme/?tab=users&page=2", headers={**HX, "HX-Target": "tenant-members"}
+        ).text
+        assert page2.count('data-testid="member-row"') == 3
+        assert "member052@acme.example" in page2 and "member000@acme.example" not in page2
+        assert 'data-testid="tabs"' not in page2 and 'id="tenant-members"' not in page2
+        assert 'rel="prev"' in page2
+
+        # Without htmx (a pushed URL reloaded, or Back) the whole page opens on that page.
+        full = operator_client.get("/tenants/acme/?tab=users&page=2").text
+        assert "<html" in full and full.count('data-testid="member-row"') == 3
+        assert 'aria-current="page"' in full and 'id="tenant-members"' in full
+        # A tab switch still gets the whole fragment.
+        tab = operator_client.get("/tenants/acme/?tab=users", headers=HX).text
+        assert 'data-testid="tabs"' in tab and "<html" not in tab
+        # Garbage or a page past the end gives a real page, not an error.
+        assert operator_client.get("/tenants/acme/?tab=users&page=nope").status_code == 200
+        last = operator_client.get("/tenants/acme/?tab=users&page=99").text
+        assert last.count('data-testid="member-row"') == 3
+
+    def test_a_users_page_costs_the_same_queries_whatever_the_members(
+        self, operator_client, acme, django_assert_max_num_queries
+    ) -> None:
+        members = {**HX, "HX-Target": "tenant-members"}
+        operator_client.get("/tenants/acme/?tab=users")  # warm the session and user lookups
+        with django_assert_max_num_queries(9):
+            assert operator_client.get("/tenants/acme/?tab=users").status_code == 200
+        with django_assert_max_num_queries(6):
+            operator_client.get("/tenants/acme/?tab=users&page=2", headers=members)
+        for _ in range(120):
+            MembershipFactory(tenant=acme, user=UserFactory(last_login=timezone.now()))
+        for page in ("1", "3"):
+            with django_assert_max_num_queries(9):
+                full = operator_client.get(f"/tenants/acme/?tab=users&page={page}")
+            assert full.status_code == 200
+            with django_assert_max_num_queries(6):
+                part = operator_client.get(f"/tenants/acme/?tab=users&page={page}", headers=members)
+            assert part.text.count('data-testid="member-row"') in (50, 20)
+
     def test_audit_tab_shows_this_tenants_real_events(self, operator_client, acme) -> None:
         other = TenantFactory(slug="globex")
         services.tenant_suspend(tenant=acme, actor=None)

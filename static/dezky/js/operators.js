@@ -9,6 +9,9 @@
  * - When the team list is reloaded after the dialog closed, the button that opened
  *   it (a Retry row) may be gone; focus then goes to "Invite operator" rather than
  *   being lost to the page.
+ * - A discarded invite's answer replaces the list, its confirm dialog and the
+ *   Discard button with it; shell.js then focuses the notice that says what
+ *   happened ([data-swap-focus]), so this file leaves focus alone.
  */
 (function () {
   "use strict";
@@ -57,6 +60,7 @@
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail && event.detail.target;
     if (!target || target.id !== "operator-team") return;
+    if (target.querySelector("[data-swap-focus]")) return;
     var active = document.activeElement;
     if (active && active !== document.body) return;
     var opener = document.querySelector("[data-invite-opener]");

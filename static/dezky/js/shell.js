@@ -417,6 +417,14 @@
     if (openMenu && !openMenu.wrapper.contains(event.target)) hideMenu(false);
   });
 
+  // An action's answer can mark its status message [data-swap-focus] (with
+  // tabindex="-1"): the button and dialog that sent it were swapped away, so focus
+  // goes to what happened instead of falling back to the top of the page.
+  function focusArrival(scope) {
+    var target = scope.matches("[data-swap-focus]") ? scope : scope.querySelector("[data-swap-focus]");
+    if (target) target.focus();
+  }
+
   // New content from htmx: wire whatever it brought.
   document.addEventListener("htmx:load", function (event) {
     var scope = event.detail && event.detail.elt ? event.detail.elt : document;
@@ -425,6 +433,8 @@
     wireDialogs(scope);
     scheduleAutodismiss(scope);
     syncControls();
+    // Never on the first page load (scope is the document then), only for swaps.
+    if (scope !== document && scope.matches) focusArrival(scope);
   });
 
   /* -------------------------------------------------------------- start -- */
