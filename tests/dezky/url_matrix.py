@@ -13,23 +13,28 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 PUBLIC = "public"  # anyone, no login
 CONSOLE = "console"  # operators; anonymous -> login page, signed-in non-operator -> 403
-SIGNED_IN = "signed-in"  # any signed-in caller (API reads)
-API = "api"  # API: 401 without credentials; who may do what is in tests/<app>/test_api.py
+SIGNED_IN = "signed-in"  # any signed-in caller, session or service (the API schema)
+# API: no credentials -> 401; a signed-in non-operator -> 403; an operator may call
+# every method; a service only the methods its scope opens (the optional third
+# element, {method: scope}); anything else -> 403.
+API = "api"
 
-# name -> (who, kwargs to build the URL with)
-MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
+# name -> (who, kwargs to build the URL with[, {method: service scope}])
+MATRIX: dict[str, tuple[Any, ...]] = {
     "healthz": (PUBLIC, {}),
     "operators:login": (PUBLIC, {}),
     "operators:logout": (PUBLIC, {}),
+    "operators:oidc-login": (PUBLIC, {}),
+    "operators:oidc-callback": (PUBLIC, {}),
     "api-schema": (SIGNED_IN, {}),
-    "api:flag-list": (API, {}),
-    "api:flag-evaluate": (API, {}),
+    "api:flag-list": (API, {}, {"GET": "flags:read"}),
+    "api:flag-evaluate": (API, {}, {"POST": "flags:evaluate"}),
     "api:flag-preview": (API, {}),
-    "api:flag-detail": (API, {"key": "jmap_native_v2"}),
+    "api:flag-detail": (API, {"key": "jmap_native_v2"}, {"GET": "flags:read"}),
     "api:flag-kill": (API, {"key": "jmap_native_v2"}),
     "api:operator-invite": (API, {}),
-    "ofrep:ofrep-bulk": (API, {}),
-    "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}),
+    "ofrep:ofrep-bulk": (API, {}, {"POST": "flags:evaluate"}),
+    "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}, {"POST": "flags:evaluate"}),
     "dezky:overview": (CONSOLE, {}),
     "dezky:infrastructure": (CONSOLE, {}),
     "dezky:support": (CONSOLE, {}),
@@ -43,6 +48,12 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "flags:list": (CONSOLE, {}),
     "audit:list": (CONSOLE, {}),
 }
+
+
+def service_scopes(name: str) -> dict[str, str]:
+    entry = MATRIX[name]
+    return entry[2] if len(entry) > 2 else {}
+
 
 # The Django admin guards itself (staff only); tests/dezky/test_admin.py covers it.
 SELF_GUARDED_NAMESPACES = ("admin",)
