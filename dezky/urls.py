@@ -40,3 +40,4 @@ if settings.DEZKY_BENCH_FLOOR:
 
 handler403 = "dezky.views.errors.permission_denied"
 handler404 = "dezky.views.errors.page_not_found"
+handler500 = "dezky.views.errors.server_error"
