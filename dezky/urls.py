@@ -8,6 +8,10 @@ from dezky.views.placeholder import placeholder_view
 from flags.api.urls import api_patterns as flag_api
 from flags.api.urls import ofrep_patterns
 from operators.api_urls import api_patterns as operator_api
+from operators.views.auth import admin_login_redirect
+
+# One sign-in for everybody, the admin included (see admin_login_redirect).
+admin.site.login = admin_login_redirect
 
 shell_patterns = [
     path("", placeholder_view("dezky:overview"), name="overview"),
