@@ -124,6 +124,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return render(request, "operators/login.html", context, status=status)
 
 
+@never_cache
+def admin_login_redirect(request: HttpRequest, extra_context: object = None) -> HttpResponse:
+    """Stands in for the Django admin's own password form, which would bypass the rules
+    above (Authentik mode, break-glass for staff only, rate limits, audit)."""
+    query = urlencode({"next": request.GET.get("next") or resolve_url("admin:index")})
+    return HttpResponseRedirect(f"{resolve_url('operators:login')}?{query}")
+
+
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])

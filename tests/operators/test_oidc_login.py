@@ -338,3 +338,12 @@ def test_failed_logins_are_limited_per_address(client, settings) -> None:
     )
     assert response.status_code == 429
     assert "from your network address" in response.text
+
+
+def test_the_admin_has_no_password_form_of_its_own(client, oidc_provider) -> None:
+    staff = OperatorFactory(email="ops@dezky.example", is_staff=True)
+    response = client.get(reverse("admin:login") + "?next=/admin/")
+    assert response.status_code == 302
+    assert response.url == reverse("operators:login") + "?next=%2Fadmin%2F"
+    posted = client.post(reverse("admin:login"), {"username": staff.email, "password": PASSWORD})
+    assert posted.status_code == 302 and "_auth_user_id" not in client.session
