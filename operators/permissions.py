@@ -115,3 +115,21 @@ def operator_or_scope(scope: str) -> type[BasePermission]:
 
     OperatorOrScope.__name__ = f"OperatorOr_{scope.replace(':', '_')}"
     return OperatorOrScope
+
+
+class TenantReader(BasePermission):
+    """Reads of tenant data: operators, services with tenants:read, and active signed-in
+    users, whom the tenants selectors narrow to the tenants they are a member of (a 404
+    for any other, so slugs do not leak). Anything but a read is for operators only."""
+
+    message = "Needs a signed-in user or a service credential with the tenants:read scope."
+
+    def has_permission(self, request: HttpRequest, view: Any) -> bool:
+        user = request.user
+        if is_operator(user):
+            return True
+        if request.method not in SAFE_METHODS:
+            return False
+        if is_service(user):
+            return has_scope(user, "tenants:read", request.method)
+        return bool(user.is_authenticated and user.is_active)
