@@ -35,9 +35,19 @@ run: $(VENV)/.installed
 demo-password: $(VENV)/.installed
 	$(BIN)/python manage.py seed_demo --new-password
 
+# The real OpenID provider (npm's oidc-provider) the end-to-end identity tests run.
+# Without npm the step says so and those tests skip (fail with CI=true).
+OIDC_PROVIDER_DIR := tests/oidc_provider
+$(OIDC_PROVIDER_DIR)/node_modules/.installed: $(OIDC_PROVIDER_DIR)/package.json $(OIDC_PROVIDER_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(OIDC_PROVIDER_DIR) --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is missing (apt-get install -y nodejs npm): the OIDC end-to-end tests will not run."; \
+	fi
+
 # Every check, on SQLite and then on PostgreSQL. CI=true turns a missing
 # PostgreSQL or browser into a failure instead of a skip.
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test $(OIDC_PROVIDER_DIR)/node_modules/.installed
 	@bash scripts/ensure_test_services.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -6,6 +6,7 @@ Authentik are switched on by their URLs.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "django_htmx",
     "template_partials",
+    "csp",
     "core",
     "audit",
     "operators",
@@ -64,9 +66,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "operators.oidc.middleware.OidcSessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "dezky.urls"
@@ -165,6 +169,46 @@ IDENTITY_MODE = (
     else "local"
 )
 
+# Every OIDC_* setting is described in README.md ("Sign-in through Authentik").
+# Endpoints come from the issuer's discovery document (operators/oidc/provider.py);
+# an OIDC_OP_* variable, when set, wins over discovery.
+OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email profile")
+OIDC_RP_SIGN_ALGO = "RS256"
+# Asymmetric only: `none` and HMAC (signed with a public key) are never accepted.
+OIDC_ALLOWED_ALGORITHMS = env.list("OIDC_ALLOWED_ALGORITHMS", default=["RS256"])
+if {a.upper() for a in OIDC_ALLOWED_ALGORITHMS} & {"NONE", "HS256", "HS384", "HS512"}:
+    raise ImproperlyConfigured("OIDC_ALLOWED_ALGORITHMS may list asymmetric algorithms only.")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env.str("OIDC_OP_AUTHORIZATION_ENDPOINT", default="")
+OIDC_OP_TOKEN_ENDPOINT = env.str("OIDC_OP_TOKEN_ENDPOINT", default="")
+OIDC_OP_USER_ENDPOINT = env.str("OIDC_OP_USER_ENDPOINT", default="")
+OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
+OIDC_OP_LOGOUT_ENDPOINT = env.str("OIDC_OP_LOGOUT_ENDPOINT", default="")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT_SECONDS", default=5.0)
+OIDC_CLOCK_SKEW_SECONDS = env.int("OIDC_CLOCK_SKEW_SECONDS", default=60)
+OIDC_DISCOVERY_TTL_SECONDS = env.int("OIDC_DISCOVERY_TTL_SECONDS", default=3600)
+OIDC_JWKS_TTL_SECONDS = env.int("OIDC_JWKS_TTL_SECONDS", default=3600)
+OIDC_JWKS_MIN_REFETCH_SECONDS = env.int("OIDC_JWKS_MIN_REFETCH_SECONDS", default=60)
+# How long a console session lives before it is renewed through the provider.
+OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_SESSION_RENEW_SECONDS", default=900)
+# Service JWTs must carry this audience (Authentik: the console's client id).
+OIDC_SERVICE_AUDIENCE = env.str("OIDC_SERVICE_AUDIENCE", default=OIDC_RP_CLIENT_ID)
+OIDC_AUTHENTICATION_CALLBACK_URL = "operators:oidc-callback"
+LOGIN_REDIRECT_URL_FAILURE = "operators:login"
+# ModelBackend serves local mode and the break-glass form; the OIDC backend
+# authenticates the code flow only (and, unlike the library's, re-checks
+# is_active on every request). Sessions remember which one signed them in.
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "operators.oidc.backend.OperatorOIDCBackend",
+]
+# Authentik mode: a staff password login for when Authentik is down. Off unless set.
+BREAK_GLASS_LOGIN = env.bool("BREAK_GLASS_LOGIN", default=False)
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -177,6 +221,7 @@ REST_FRAMEWORK = {
     # Token first: its WWW-Authenticate header makes a missing credential a 401.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "operators.authentication.ServiceTokenAuthentication",
+        "operators.authentication.ServiceJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     # Deny unless a view says otherwise.
@@ -195,6 +240,9 @@ SPECTACULAR_SETTINGS = {
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+# Pages send the CSRF token in a header from the template (hx-headers on <body>),
+# so no script needs to read the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -205,6 +253,25 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+_issuer = urlsplit(OIDC_ISSUER)
+_issuer_origin = f"{_issuer.scheme}://{_issuer.netloc}" if _issuer.netloc else ""
+# No inline script or style anywhere (templates load static files), so the
+# policy needs no 'unsafe-inline'. The favicon is a data: URL.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # Signing out (a form post) continues at the provider's end-session endpoint.
+        "form-action": ["'self'", *([_issuer_origin] if _issuer_origin else [])],
+    }
+}
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

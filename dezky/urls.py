@@ -8,8 +8,12 @@ from dezky.views.placeholder import placeholder_view
 from flags.api.urls import api_patterns as flag_api
 from flags.api.urls import ofrep_patterns
 from operators.api_urls import api_patterns as operator_api
+from operators.views.auth import admin_login_redirect
 from tenants.api.urls import api_patterns as tenant_api
 from tenants.views.overview import overview
+
+# One sign-in for everybody, the admin included (see admin_login_redirect).
+admin.site.login = admin_login_redirect
 
 shell_patterns = [
     path("", overview, name="overview"),
@@ -40,3 +44,4 @@ if settings.DEZKY_BENCH_FLOOR:
 
 handler403 = "dezky.views.errors.permission_denied"
 handler404 = "dezky.views.errors.page_not_found"
+handler500 = "dezky.views.errors.server_error"

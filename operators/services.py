@@ -3,8 +3,10 @@ same transaction."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -92,16 +94,23 @@ def user_logged_in(*, user: User, ip: str | None, method: str) -> None:
 
 
 @transaction.atomic
-def user_login_failed(*, email: str, ip: str | None) -> None:
+def user_login_failed(
+    *, email: str, ip: str | None, method: str | None = None, reason: str | None = None
+) -> None:
     # The attempted email is what an operator investigating a brute force needs;
     # the password never reaches this function.
+    metadata: dict[str, Any] = {"email": email[:254]}
+    if method:
+        metadata["method"] = method
+    if reason:
+        metadata["reason"] = reason[:300]
     audit.record(
         action="user.login_failed",
         actor=None,
         target_type="user",
         target_repr=email[:254],
         ip=ip,
-        metadata={"email": email[:254]},
+        metadata=metadata,
     )
 
 
@@ -165,3 +174,125 @@ def service_token_revoke(*, token: ServiceToken, actor: User | None, ip: str | N
         metadata={"name": token.name, "prefix": token.prefix},
     )
     versions.bump("service_tokens")
+
+
+# --- Login through the OpenID provider -------------------------------------------
+
+
+class LoginRefused(ApplicationError):
+    """The provider vouched for someone this console will not let in; `reason` is a
+    short code for the audit log, the message is for the person."""
+
+    status_code = 403
+
+    def __init__(self, message: str, *, reason: str):
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class OidcIdentity:
+    """What the provider said about the person, from a verified ID token and userinfo."""
+
+    subject: str
+    email: str
+    email_verified: bool
+    name: str
+    groups: tuple[str, ...]
+
+    @property
+    def is_platform_admin(self) -> bool:
+        return settings.AUTHENTIK_ADMIN_GROUP in self.groups
+
+
+@transaction.atomic
+def user_oidc_sync(
+    *, identity: OidcIdentity, invite_confirmed_pk: int | None = None, ip: str | None = None
+) -> User:
+    """The local user for a provider identity: found by `sub`, else linked once by email,
+    else created; name, email and `platform_admin` (the admin group) follow the provider.
+
+    Linking by email needs either `email_verified` from the provider or proof that
+    the identity is the Authentik account an invite made for that user
+    (`invite_confirmed_pk`: the caller asked Authentik, outside this transaction,
+    which account this subject is). Authentik sends `email_verified: false` by
+    default and lets users edit their email, so an unverified email alone never
+    takes over an existing account.
+    """
+    user = User.objects.select_for_update().filter(oidc_subject=identity.subject).first()
+    if user is None:
+        if not identity.email:
+            raise LoginRefused(
+                "The identity provider sent no email address for your account.", reason="no_email"
+            )
+        user = User.objects.select_for_update().filter(email=identity.email).first()
+        if user is None:
+            return _oidc_create(identity, ip=ip)
+        if user.oidc_subject:
+            raise LoginRefused(
+                f"The account {identity.email} here is linked to another identity.",
+                reason="email_linked_elsewhere",
+            )
+        invited = invite_confirmed_pk is not None and invite_confirmed_pk == user.authentik_pk
+        if not (identity.email_verified or invited):
+            raise LoginRefused(
+                f"An account for {identity.email} exists here, but the identity provider "
+                "has not verified that this email is yours. Ask an operator to link it.",
+                reason="email_unverified",
+            )
+        user.oidc_subject = identity.subject
+        user.save(update_fields=["oidc_subject"])
+        audit.record(
+            action="user.oidc_linked",
+            actor=None,
+            target=user,
+            ip=ip,
+            metadata={"via": "invite" if invited else "verified_email"},
+        )
+    if not user.is_active:
+        raise LoginRefused("This account is deactivated.", reason="inactive")
+    _oidc_update(user, identity, ip=ip)
+    return user
+
+
+def _oidc_create(identity: OidcIdentity, *, ip: str | None) -> User:
+    user = User(
+        email=identity.email,
+        name=identity.name,
+        oidc_subject=identity.subject,
+        platform_admin=identity.is_platform_admin,
+    )
+    user.set_unusable_password()  # they sign in through the provider
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit.record(
+        action="user.created",
+        actor=None,
+        target=user,
+        ip=ip,
+        metadata={"email": user.email, "platform_admin": user.platform_admin, "via": "oidc"},
+    )
+    return user
+
+
+def _oidc_update(user: User, identity: OidcIdentity, *, ip: str | None) -> None:
+    wanted: dict[str, Any] = {"platform_admin": identity.is_platform_admin}
+    if identity.name:
+        wanted["name"] = identity.name
+    email_taken = User.objects.filter(email=identity.email).exclude(pk=user.pk).exists()
+    if identity.email and not email_taken:
+        wanted["email"] = identity.email
+    diff = field_changes({f: getattr(user, f) for f in wanted}, wanted)
+    if not diff:
+        return
+    for field, value in wanted.items():
+        setattr(user, field, value)
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=[*diff.keys()])
+    audit.record(
+        action="user.updated",
+        actor=None,
+        target=user,
+        ip=ip,
+        metadata={"changes": diff, "via": "oidc"},
+    )

@@ -33,9 +33,10 @@ def token_hash(token: str) -> str:
 
 @dataclass
 class ServicePrincipal:
-    """The caller behind a valid service token: authenticated, never an operator."""
+    """The caller behind a valid service credential (a service token, or a JWT from the
+    provider, then `token_id` is None): authenticated, never an operator."""
 
-    token_id: int
+    token_id: int | None
     name: str
     scopes: frozenset[str]
     last_used_at: object = None
@@ -92,6 +93,8 @@ def _touch(principal: ServicePrincipal) -> None:
     from operators.models import ServiceToken
 
     now = timezone.now()
+    if principal.token_id is None:
+        return
     if principal.last_used_at is None or now - principal.last_used_at >= LAST_USED_PRECISION:
         principal.last_used_at = now
         ServiceToken.objects.filter(pk=principal.token_id).update(last_used_at=now)

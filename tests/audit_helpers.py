@@ -24,6 +24,19 @@ class AuditWatch:
         assert event.actor_id == (actor.pk if actor is not None else None)
         return event
 
+    def of(self, action: str) -> list[AuditEvent]:
+        return [e for e in self.events if e.action == action]
+
+    def single(self, action: str, *, actor: Any = None, target: Any = None) -> AuditEvent:
+        """The one `action` event among possibly several others (a login writes a few)."""
+        found = self.of(action)
+        assert len(found) == 1, f"expected one {action}, got {self.events}"
+        event = found[0]
+        assert event.actor_id == (actor.pk if actor is not None else None)
+        if target is not None:
+            assert event.target_id == str(target.pk)
+        return event
+
     def none(self) -> None:
         assert self.events == []
 

@@ -38,9 +38,29 @@ def _fresh_caches() -> Any:
 
     from flags import snapshot
     from operators import tokens
+    from operators.oidc import provider
 
     for alias in ("default", "coordination"):
         caches[alias].clear()
     snapshot.reset_for_tests()
     tokens.reset_for_tests()
+    provider.reset_for_tests()
     yield
+
+
+@pytest.fixture
+def oidc_provider(settings: Any) -> Any:
+    """Authentik mode against a fake OpenID provider on 127.0.0.1 (tests/fakes/oidc.py)."""
+    from tests.fakes.oidc import CLIENT_ID, CLIENT_SECRET, FakeOidcProvider
+    from tests.fakes.server import FakeServer
+
+    with FakeServer(FakeOidcProvider()) as fake:
+        settings.IDENTITY_MODE = "authentik"
+        settings.AUTHENTIK_URL = "http://127.0.0.1:9"  # the directory is not asked here
+        settings.AUTHENTIK_TOKEN = "sample-directory-token"
+        settings.OIDC_ISSUER = fake.issuer
+        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+        settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+        settings.OIDC_SERVICE_AUDIENCE = CLIENT_ID
+        settings.OIDC_TIMEOUT = 2.0
+        yield fake

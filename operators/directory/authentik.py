@@ -81,6 +81,15 @@ class AuthentikDirectory:
             )
         return _user(matches[0]) if matches else None
 
+    def get_user(self, user_pk: int) -> DirectoryUser | None:
+        """The account with this pk, or None when Authentik has none (deleted)."""
+        try:
+            return _user(self._send("GET", f"/core/users/{int(user_pk)}/", None, expect=200))
+        except DirectoryError as err:
+            if err.status == 404:
+                return None
+            raise
+
     def create_user(
         self, *, email: str, name: str, group_ids: list[str], attributes: dict[str, Any]
     ) -> DirectoryUser:

@@ -19,6 +19,10 @@ class LocalDirectory:
         user = User.objects.filter(email=normalize_email(email)).first()
         return _user(user) if user else None
 
+    def get_user(self, user_pk: int) -> DirectoryUser | None:
+        user = User.objects.filter(pk=user_pk).first()
+        return _user(user) if user else None
+
     def ensure_group(self, name: str, *, verify: bool = False) -> str:
         return name  # operators are marked by platform_admin, not by a group
 

@@ -11,15 +11,14 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, status
+from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.request_meta import client_ip
-from operators.permissions import IsOperator, operator_or_scope
-from operators.tokens import ServicePrincipal
+from operators.permissions import IsOperator, TenantReader, operator_or_scope
 from tenants import selectors, services
 from tenants.api.serializers import (
     MemberSerializer,
@@ -33,21 +32,6 @@ from tenants.reconcile import tenant_reconcile
 OperatorOrTenantsRead = operator_or_scope(selectors.TENANTS_READ_SCOPE)
 
 
-class CanReadTenants(permissions.BasePermission):
-    """Operators, services with tenants:read, and active signed-in users; the
-    selectors narrow a user to the tenants they are a member of."""
-
-    message = "Needs a signed-in user or a service token with the tenants:read scope."
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if selectors.sees_every_tenant(user):
-            return True
-        if isinstance(user, ServicePrincipal):
-            return False  # a service without the scope, not a member of anything
-        return bool(user.is_authenticated and user.is_active)
-
-
 class Pages(PageNumberPagination):
     page_size = 50
     page_size_query_param = "page_size"
@@ -59,7 +43,7 @@ def _flag(value: str | None) -> bool:
 
 
 class TenantListView(APIView):
-    permission_classes = [CanReadTenants]
+    permission_classes = [TenantReader]
 
     @extend_schema(
         summary="List tenants (newest first)",
@@ -91,7 +75,7 @@ class TenantListView(APIView):
 
 class TenantDetailView(APIView):
     def get_permissions(self) -> list[Any]:
-        return [CanReadTenants()] if self.request.method == "GET" else [IsOperator()]
+        return [TenantReader()] if self.request.method == "GET" else [IsOperator()]
 
     @extend_schema(summary="A tenant", responses=TenantSerializer, operation_id="tenant_get")
     def get(self, request: Request, slug: str) -> Response:
@@ -122,7 +106,7 @@ class TenantDetailView(APIView):
 
 
 class TenantUsersView(APIView):
-    permission_classes = [CanReadTenants]
+    permission_classes = [TenantReader]
 
     @extend_schema(
         summary="The tenant's members, most recent sign-in first",

@@ -17,31 +17,40 @@ CONSOLE_POST = "console-post"  # a console write: the same rule for POST; GET is
 # A console page about one tenant or partner: the CONSOLE rule, checked with the object
 # in place (the slug must exist for the 200) by tests/tenants/test_views.py.
 CONSOLE_OBJECT = "console-object"
-SIGNED_IN = "signed-in"  # any signed-in caller (API reads)
-API = "api"  # API: 401 without credentials; who may do what is in tests/<app>/test_api.py
+SIGNED_IN = "signed-in"  # any signed-in caller, session or service (the API schema)
+# API: no credentials -> 401; a signed-in non-operator -> 403; an operator may call
+# every method; a service only the methods its scope opens (the optional third
+# element, {method: scope}); anything else -> 403.
+API = "api"
+# The API of tenant data that tenant members may read (their own tenants only; any
+# other slug is a 404 so slugs do not leak, see tests/tenants/test_api.py): the API
+# rule, except that a signed-in non-operator's GET is answered, never refused.
+MEMBER_API = "member-api"
 
-# name -> (who, kwargs to build the URL with)
-MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
+# name -> (who, kwargs to build the URL with[, {method: service scope}])
+MATRIX: dict[str, tuple[Any, ...]] = {
     "healthz": (PUBLIC, {}),
     "operators:login": (PUBLIC, {}),
     "operators:logout": (PUBLIC, {}),
+    "operators:oidc-login": (PUBLIC, {}),
+    "operators:oidc-callback": (PUBLIC, {}),
     "api-schema": (SIGNED_IN, {}),
-    "api:flag-list": (API, {}),
-    "api:flag-evaluate": (API, {}),
+    "api:flag-list": (API, {}, {"GET": "flags:read"}),
+    "api:flag-evaluate": (API, {}, {"POST": "flags:evaluate"}),
     "api:flag-preview": (API, {}),
-    "api:flag-detail": (API, {"key": "jmap_native_v2"}),
+    "api:flag-detail": (API, {"key": "jmap_native_v2"}, {"GET": "flags:read"}),
     "api:flag-kill": (API, {"key": "jmap_native_v2"}),
     "api:operator-invite": (API, {}),
-    "api:tenant-list": (API, {}),
-    "api:tenant-detail": (API, {"slug": "acme"}),
-    "api:tenant-users": (API, {"slug": "acme"}),
+    "api:tenant-list": (MEMBER_API, {}, {"GET": "tenants:read"}),
+    "api:tenant-detail": (MEMBER_API, {"slug": "acme"}, {"GET": "tenants:read"}),
+    "api:tenant-users": (MEMBER_API, {"slug": "acme"}, {"GET": "tenants:read"}),
     "api:tenant-suspend": (API, {"slug": "acme"}),
     "api:tenant-resume": (API, {"slug": "acme"}),
     "api:tenant-reconcile": (API, {"slug": "acme"}),
-    "api:partner-list": (API, {}),
-    "api:partner-detail": (API, {"slug": "nordic-it"}),
-    "ofrep:ofrep-bulk": (API, {}),
-    "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}),
+    "api:partner-list": (API, {}, {"GET": "tenants:read"}),
+    "api:partner-detail": (API, {"slug": "nordic-it"}, {"GET": "tenants:read"}),
+    "ofrep:ofrep-bulk": (API, {}, {"POST": "flags:evaluate"}),
+    "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}, {"POST": "flags:evaluate"}),
     "dezky:overview": (CONSOLE, {}),
     "dezky:infrastructure": (CONSOLE, {}),
     "dezky:support": (CONSOLE, {}),
@@ -75,6 +84,12 @@ MATRIX: dict[str, tuple[str, dict[str, Any]]] = {
     "flags:delete": (CONSOLE_POST, {"key": "jmap_native_v2"}),
     "audit:list": (CONSOLE, {}),
 }
+
+
+def service_scopes(name: str) -> dict[str, str]:
+    entry = MATRIX[name]
+    return entry[2] if len(entry) > 2 else {}
+
 
 # The Django admin guards itself (staff only); tests/dezky/test_admin.py covers it.
 SELF_GUARDED_NAMESPACES = ("admin",)

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
 
 from operators.models import OperatorInvite, User
 from tests.fakes.authentik import FakeAuthentik
@@ -277,5 +278,5 @@ def test_users_page_views_search_and_pages_without_reload(
     page.locator('[data-testid="users-view-all"][aria-current="page"]').wait_for()
     page.get_by_test_id("user-search").fill("member 007")
     page.locator('[data-testid="user-row"][data-email="member007@tenant.example"]').wait_for()
-    page.wait_for_function("document.querySelectorAll('[data-testid=user-row]').length === 1")
+    expect(page.get_by_test_id("user-row")).to_have_count(1)
     assert _still_same_document(page)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 from operators.models import User
 from tenants import services
@@ -51,14 +52,14 @@ def test_tenants_end_to_end(page, signed_in, screenshot_dir) -> None:
     assert page.get_by_test_id("chip-suspended").get_by_test_id("chip-count").inner_text() == "1"
     page.get_by_test_id("chip-suspended").click()
     page.wait_for_url(re.compile(r"status=suspended"))
-    page.wait_for_function("document.querySelectorAll('[data-testid=tenant-row]').length === 1")
+    expect(page.get_by_test_id("tenant-row")).to_have_count(1)
     assert _rows(page) == ["globex"]
     page.get_by_test_id("chip-all").click()
-    page.wait_for_function("document.querySelectorAll('[data-testid=tenant-row]').length === 4")
+    expect(page.get_by_test_id("tenant-row")).to_have_count(4)
 
     # Search by name; the chips follow.
     page.get_by_test_id("tenant-search").fill("acme")
-    page.wait_for_function("document.querySelectorAll('[data-testid=tenant-row]').length === 1")
+    expect(page.get_by_test_id("tenant-row")).to_have_count(1)
     assert _rows(page) == ["acme"]
     assert page.get_by_test_id("chip-all").get_by_test_id("chip-count").inner_text() == "1"
     page.screenshot(path=str(screenshot_dir / "tenants-list.png"), full_page=True)

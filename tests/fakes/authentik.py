@@ -110,6 +110,9 @@ class FakeAuthentik(FakeService):
         if m and method == "POST":
             return self._add_user(m.group(1), body)
         m = re.fullmatch(r"/core/users/(\d+)/", rest)
+        if m and method == "GET":
+            user = self.users.get(int(m.group(1)))
+            return (200, user) if user else (404, _not_found())
         if m and method == "DELETE":
             return (204, None) if self.users.pop(int(m.group(1)), None) else (404, _not_found())
         m = re.fullmatch(r"/core/groups/([0-9a-f-]+)/", rest)

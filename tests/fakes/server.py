@@ -77,7 +77,11 @@ class _Handler(BaseHTTPRequestHandler):
         if fault is not None and self._fault(fault):
             return
         try:
-            body = json.loads(raw) if raw else None
+            if self.headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+                # OAuth token requests are form-encoded.
+                body = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
+            else:
+                body = json.loads(raw) if raw else None
         except ValueError:
             self._reply(400, {"detail": "JSON parse error."})
             return

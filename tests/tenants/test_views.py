@@ -27,8 +27,8 @@ def acme():
 
 
 def _object_urls() -> list[tuple[str, str]]:
-    return [(n, reverse(n, kwargs=kw)) for n, (who, kw) in sorted(MATRIX.items())
-            if who == CONSOLE_OBJECT]  # fmt: skip
+    entries = sorted(MATRIX.items())
+    return [(n, reverse(n, kwargs=e[1])) for n, e in entries if e[0] == CONSOLE_OBJECT]
 
 
 @pytest.mark.parametrize(("name", "url"), _object_urls())
