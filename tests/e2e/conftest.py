@@ -57,8 +57,20 @@ def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1360, "height": 860})
     page = context.new_page()
     page.set_default_timeout(10_000)
+    # Every page of every browser test runs under the real Content-Security-Policy:
+    # anything it blocks (an inline style or script) fails the test that hit it.
+    blocked: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            blocked.append(f"{message.text} at {message.location}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
+    )
     yield page
     context.close()
+    assert blocked == [], f"blocked by the Content-Security-Policy: {blocked}"
 
 
 @pytest.fixture

@@ -233,7 +233,7 @@ def test_an_authentik_failure_is_shown_and_the_retry_finishes(
     notice.wait_for()
     assert f"Discarded the invite of {taken}." in notice.inner_text()
     assert page.get_by_test_id("open-invite").count() == 0
-    page.wait_for_function("document.activeElement.dataset.testid === 'team-notice'")
+    expect(page.locator(":focus")).to_have_attribute("data-testid", "team-notice")
     assert _still_same_document(page), "the list was refreshed by a page reload"
     assert not OperatorInvite.objects.filter(email=taken).exists()
     assert authentik.users[account["pk"]]["email"] == taken  # Authentik was not touched

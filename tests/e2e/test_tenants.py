@@ -98,12 +98,12 @@ def test_tenants_end_to_end(page, signed_in, screenshot_dir) -> None:
     page.wait_for_selector("[data-testid=tenant-detail][data-status=suspended]")
     assert page.get_by_test_id("tenant-status").inner_text().strip() == "Suspended"
     # The button and its dialog were swapped away: focus is on what happened, not lost.
-    page.wait_for_function("document.activeElement.dataset.testid === 'notice'")
+    expect(page.locator(":focus")).to_have_attribute("data-testid", "notice")
     assert "is suspended" in page.evaluate("document.activeElement.innerText")
     page.screenshot(path=str(screenshot_dir / "tenant-suspended.png"), full_page=True)
     page.get_by_test_id("resume").click()
     page.get_by_test_id("resume-dialog-confirm").click()
     page.wait_for_selector("[data-testid=tenant-detail][data-status=active]")
     assert page.get_by_test_id("tenant-status").inner_text().strip() == "Active"
-    page.wait_for_function("document.activeElement.dataset.testid === 'notice'")
+    expect(page.locator(":focus")).to_have_attribute("data-testid", "notice")
     assert "active again" in page.evaluate("document.activeElement.innerText")

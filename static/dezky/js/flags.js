@@ -24,6 +24,9 @@
     "scope_environments",
   ];
   var SCOPE_EVENT = "flag-scope-changed";
+  // A rule (state, rollout, scope, preview environment) changed: the preview listens
+  // for this instead of an htmx trigger filter, which would need eval under the CSP.
+  var RULE_EVENT = "flag-rule-changed";
 
   function byId(id) {
     return document.getElementById(id);
@@ -260,6 +263,7 @@
         paintSlider(slider);
       }
     }
+    if (target.matches("[data-rule]")) form.dispatchEvent(new CustomEvent(RULE_EVENT, { bubbles: true }));
     syncDirty();
   });
 

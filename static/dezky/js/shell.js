@@ -425,11 +425,22 @@
     if (target) target.focus();
   }
 
+  // A bar or meter says its share as data-pct; the CSP allows no style attributes,
+  // so the share reaches the stylesheet as a custom property set from here.
+  function paintShares(scope) {
+    var found = Array.prototype.slice.call(scope.querySelectorAll("[data-pct]"));
+    if (scope.matches && scope.matches("[data-pct]")) found.push(scope);
+    found.forEach(function (el) {
+      el.style.setProperty("--pct", el.getAttribute("data-pct") + "%");
+    });
+  }
+
   // New content from htmx: wire whatever it brought.
   document.addEventListener("htmx:load", function (event) {
     var scope = event.detail && event.detail.elt ? event.detail.elt : document;
     if (scope === document.body) scope = document;
     paintAvatars(scope);
+    paintShares(scope);
     wireDialogs(scope);
     scheduleAutodismiss(scope);
     syncControls();
@@ -441,6 +452,7 @@
 
   function init() {
     paintAvatars(document);
+    paintShares(document);
     wireDialogs(document);
     scheduleAutodismiss(document);
     syncControls();
