@@ -5,6 +5,8 @@ from typing import Any
 import pytest
 from django.db.backends.signals import connection_created
 
+pytest_plugins = ["tests.fakes.fixtures"]
+
 
 def _allow_audit_truncate(sender: Any, connection: Any, **kwargs: Any) -> None:
     # The suite resets its throwaway database with TRUNCATE between transactional

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,24 +53,39 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport={"width": 1360, "height": 860})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    # Every page of every browser test runs under the real Content-Security-Policy:
-    # anything it blocks (an inline style or script) fails the test that hit it.
+def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
+    """Pages in fresh browser contexts (options as Browser.new_context takes them).
+
+    Every page of every browser test runs under the real Content-Security-Policy:
+    anything it blocks (an inline style or script, an eval) fails the test that hit it.
+    """
+    contexts: list[Any] = []
     blocked: list[str] = []
-    page.on(
-        "console",
-        lambda message: (
-            blocked.append(f"{message.text} at {message.location}")
-            if "Content Security Policy" in message.text
-            else None
-        ),
-    )
-    yield page
-    context.close()
+
+    def open_page(**options: Any) -> Any:
+        context = browser.new_context(viewport={"width": 1360, "height": 860}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on(
+            "console",
+            lambda message: (
+                blocked.append(f"{message.text} at {message.location}")
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
     assert blocked == [], f"blocked by the Content-Security-Policy: {blocked}"
+
+
+@pytest.fixture
+def page(new_page: Callable[..., Any]) -> Any:
+    return new_page()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ finish, and the users page."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,37 +14,24 @@ from playwright.sync_api import expect
 
 from operators.models import OperatorInvite, User
 from tests.fakes.authentik import FakeAuthentik
-from tests.fakes.server import FakeServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NEW_EMAIL = "robin.example@dezky.example"
 
 
 @pytest.fixture
-def clipboard_page(browser: Any) -> Iterator[Any]:
+def clipboard_page(new_page: Any) -> Any:
     """A page allowed to write and read the clipboard, as a user who said yes would."""
-    context = browser.new_context(
-        viewport={"width": 1360, "height": 860}, permissions=["clipboard-read", "clipboard-write"]
-    )
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+    return new_page(permissions=["clipboard-read", "clipboard-write"])
 
 
 @pytest.fixture
-def authentik(settings: Any) -> Iterator[FakeAuthentik]:
+def authentik(fake_authentik: FakeAuthentik, settings: Any) -> FakeAuthentik:
     """Authentik mode against the fake; the live server runs in this process, so it
-    sees the same settings."""
-    with FakeServer(FakeAuthentik()) as fake:
-        settings.AUTHENTIK_URL = fake.url
-        settings.AUTHENTIK_TOKEN = fake.token
-        settings.OIDC_RP_CLIENT_ID = "dezky-console"
-        settings.OIDC_ISSUER = f"{fake.url}/application/o/dezky-console/"
-        settings.IDENTITY_MODE = "authentik"
-        settings.AUTHENTIK_TIMEOUT_SECONDS = 2.0
-        yield fake
-        assert fake.contract_violations == []
+    sees the same settings. A browser round trip gets more time than a unit test."""
+    settings.AUTHENTIK_TIMEOUT_SECONDS = 2.0
+    fake_authentik.timeout_seconds = 3.0
+    return fake_authentik
 
 
 @pytest.fixture
