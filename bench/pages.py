@@ -14,7 +14,7 @@ TENANTS, USERS = 10_000, 50_000
 
 
 def main() -> None:
-    boot()
+    database = boot()
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
@@ -25,7 +25,8 @@ def main() -> None:
 
     started = time.perf_counter()
     call_command("seed_scale", tenants=TENANTS, users=USERS, verbosity=0)
-    print(f"seed_scale: {TENANTS} tenants, {USERS} users in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    print(f"{database}; seed_scale: {TENANTS} tenants, {USERS} users in {seconds:.1f} s")
     operator = User.objects.create_user(
         "bench@dezky.example", "x", name="Bench Operator", platform_admin=True
     )

@@ -194,6 +194,10 @@ OIDC_JWKS_MIN_REFETCH_SECONDS = env.int("OIDC_JWKS_MIN_REFETCH_SECONDS", default
 OIDC_RENEW_ID_TOKEN_EXPIRY_SECONDS = env.int("OIDC_SESSION_RENEW_SECONDS", default=900)
 # Service JWTs must carry this audience (Authentik: the console's client id).
 OIDC_SERVICE_AUDIENCE = env.str("OIDC_SERVICE_AUDIENCE", default=OIDC_RP_CLIENT_ID)
+# The service accounts whose JWTs the API accepts, by `sub` (or `client_id` where a
+# provider puts the client there). Everyone in Authentik can ask the console's
+# application for a token, so a valid signature alone must not open tenant data.
+OIDC_SERVICE_SUBJECTS = env.list("OIDC_SERVICE_SUBJECTS", default=[])
 OIDC_AUTHENTICATION_CALLBACK_URL = "operators:oidc-callback"
 LOGIN_REDIRECT_URL_FAILURE = "operators:login"
 # ModelBackend serves local mode and the break-glass form; the OIDC backend

@@ -14,7 +14,7 @@ from typing import Any
 from django.conf import settings
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication
-from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.exceptions import APIException, AuthenticationFailed, PermissionDenied
 
 from operators.models import TokenScope
 from operators.oidc import provider
@@ -53,7 +53,9 @@ class ServiceJWTAuthentication(BaseAuthentication):
     Authentik would pass. Here `iss` must be OIDC_ISSUER, `aud` must contain
     OIDC_SERVICE_AUDIENCE, `exp` must lie ahead (with OIDC_CLOCK_SKEW_SECONDS).
     The caller's scopes are the service scopes (flags:read, flags:evaluate,
-    tenants:read) named in the token's `scope` claim; other scopes are ignored.
+    tenants:read) named in the token's `scope` claim; other scopes are ignored. Only
+    the service accounts listed in OIDC_SERVICE_SUBJECTS are let in (403 for any
+    other valid token): any user of the same Authentik could ask for a token.
     """
 
     def authenticate(self, request: Any) -> tuple[ServicePrincipal, str] | None:
@@ -72,6 +74,10 @@ class ServiceJWTAuthentication(BaseAuthentication):
         except provider.ProviderError as err:
             logger.warning("service JWT: provider unavailable: %s", err)
             raise ProviderUnavailable() from None
+        subject = str(claims.get("sub") or claims.get("client_id") or "")
+        if subject not in settings.OIDC_SERVICE_SUBJECTS:
+            logger.info("service JWT refused: subject %r is not in OIDC_SERVICE_SUBJECTS", subject)
+            raise PermissionDenied("The token's subject is not a registered service account.")
         return service_principal_from_claims(claims), token
 
     def authenticate_header(self, request: Any) -> str:

@@ -64,5 +64,6 @@ def oidc_provider(settings: Any) -> Any:
         settings.OIDC_RP_CLIENT_ID = CLIENT_ID
         settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
         settings.OIDC_SERVICE_AUDIENCE = CLIENT_ID
+        settings.OIDC_SERVICE_SUBJECTS = ["sample-service-account"]
         settings.OIDC_TIMEOUT = 2.0
         yield fake

@@ -18,6 +18,7 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from playwright.sync_api import expect
 
 PROVIDER_DIR = Path(__file__).resolve().parents[1] / "oidc_provider"
 CLIENT_ID = "dezky-console-e2e"
@@ -82,6 +83,8 @@ def real_provider(live_server, settings, tmp_path) -> Iterator[dict[str, str]]:
         settings.OIDC_RP_CLIENT_ID = CLIENT_ID
         settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
         settings.OIDC_SERVICE_AUDIENCE = RESOURCE
+        # oidc-provider names a client-credentials token's subject by the client.
+        settings.OIDC_SERVICE_SUBJECTS = [CLIENT_ID]
         settings.OIDC_CLOCK_SKEW_SECONDS = 0
         policy = json.loads(json.dumps(settings.CONTENT_SECURITY_POLICY))
         policy["DIRECTIVES"]["form-action"] = ["'self'", issuer]
@@ -135,12 +138,12 @@ def test_an_operator_logs_in_and_out_through_a_real_provider(
     # The provider asks to confirm ending its own session.
     page.locator('button[name="logout"]').click()
     page.wait_for_url(f"{live_server.url}/login/")
-    assert page.get_by_test_id("login-authentik").is_visible()
+    expect(page.get_by_test_id("login-authentik")).to_be_visible()
 
     # Signed out at the provider too: signing in again asks for the password.
     page.get_by_test_id("login-authentik").click()
     page.wait_for_url(f"{real_provider['issuer']}/**")
-    assert page.locator('input[name="password"]').is_visible()
+    expect(page.locator('input[name="password"]')).to_be_visible()
     assert violations == []
 
 

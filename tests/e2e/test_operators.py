@@ -60,8 +60,8 @@ def _still_same_document(page: Any) -> bool:
 def _open_and_submit(page: Any, *, name: str = "Robin Example", email: str = NEW_EMAIL) -> None:
     page.get_by_test_id("invite-operator").click()
     dialog = page.get_by_test_id("invite-dialog")
-    assert dialog.is_visible()
-    assert page.evaluate("document.activeElement.id") == "invite-name"
+    expect(dialog).to_be_visible()
+    expect(page.locator(":focus")).to_have_id("invite-name")
     page.get_by_label("Name").fill(name)
     page.get_by_label("Email").fill(email)
     page.get_by_test_id("invite-submit").click()
@@ -75,24 +75,24 @@ def _copied(page: Any, button: str) -> str:
 
 def _close_and_see_the_new_operator(page: Any, email: str = NEW_EMAIL) -> None:
     page.get_by_test_id("invite-done").click()
-    assert not page.get_by_test_id("invite-dialog").is_visible()
+    expect(page.get_by_test_id("invite-dialog")).to_be_hidden()
     row = page.locator(f'[data-testid="operator-row"][data-email="{email}"]')
     row.wait_for()
-    assert "Invited" in row.inner_text()
+    expect(row).to_contain_text("Invited")
     assert _still_same_document(page), "the list was refreshed by a page reload"
-    assert page.evaluate("document.activeElement.dataset.testid") == "invite-operator"
+    expect(page.locator(":focus")).to_have_attribute("data-testid", "invite-operator")
 
 
 def test_local_directory_hands_over_a_temporary_password(team_page, screenshot_dir) -> None:
     page = team_page
-    assert page.get_by_test_id("manage-in-authentik").count() == 0
-    assert page.get_by_test_id("operator-row").count() == 1
+    expect(page.get_by_test_id("manage-in-authentik")).to_have_count(0)
+    expect(page.get_by_test_id("operator-row")).to_have_count(1)
 
     _open_and_submit(page)
     credential = page.get_by_test_id("invite-credential")
     credential.wait_for()
     assert credential.get_attribute("data-handoff") == "temp-password"
-    assert "Shown only this once" in page.get_by_test_id("invite-once-note").inner_text()
+    expect(page.get_by_test_id("invite-once-note")).to_contain_text("Shown only this once")
     password = page.get_by_test_id("invite-password").input_value()
     assert len(password) == 16
     assert page.get_by_test_id("invite-username").input_value() == NEW_EMAIL
@@ -101,7 +101,7 @@ def test_local_directory_hands_over_a_temporary_password(team_page, screenshot_d
     assert _copied(page, "copy-username") == NEW_EMAIL
     assert _copied(page, "copy-password") == password
     # The list behind the dialog already has them.
-    assert page.locator(f'[data-testid="operator-row"][data-email="{NEW_EMAIL}"]').count() == 1
+    expect(page.locator(f'[data-testid="operator-row"][data-email="{NEW_EMAIL}"]')).to_have_count(1)
 
     _close_and_see_the_new_operator(page)
     assert User.objects.get(email=NEW_EMAIL).check_password(password)
@@ -127,7 +127,7 @@ def test_authentik_with_a_recovery_flow_hands_over_a_link(team_page, authentik) 
     assert credential.get_attribute("data-handoff") == "link"
     recovery = page.get_by_test_id("invite-link").input_value()
     assert recovery.startswith(f"{authentik.url}/if/flow/default-recovery-flow/?flow_token=")
-    assert page.get_by_test_id("invite-password").count() == 0
+    expect(page.get_by_test_id("invite-password")).to_have_count(0)
     assert _copied(page, "copy-link") == recovery
 
     _close_and_see_the_new_operator(page)
@@ -137,8 +137,8 @@ def test_authentik_with_a_recovery_flow_hands_over_a_link(team_page, authentik) 
 def test_the_browser_refuses_a_bad_email_before_sending(team_page) -> None:
     page = team_page
     _open_and_submit(page, email="not-an-email")
-    assert page.locator("#invite-email:invalid").count() == 1
-    assert page.get_by_test_id("invite-form").is_visible()
+    expect(page.locator("#invite-email:invalid")).to_have_count(1)
+    expect(page.get_by_test_id("invite-form")).to_be_visible()
     assert not User.objects.filter(email="not-an-email").exists()
 
 
@@ -148,14 +148,14 @@ def test_escape_and_the_backdrop_close_the_dialog_and_focus_goes_back(team_page)
     dialog = page.get_by_test_id("invite-dialog")
     opener.click()
     page.keyboard.press("Escape")
-    assert not dialog.is_visible()
-    assert page.evaluate("document.activeElement.dataset.testid") == "invite-operator"
+    expect(dialog).to_be_hidden()
+    expect(page.locator(":focus")).to_have_attribute("data-testid", "invite-operator")
 
     opener.click()
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     page.mouse.click(8, 8)  # outside the dialog's box: the backdrop
-    assert not dialog.is_visible()
-    assert page.evaluate("document.activeElement.dataset.testid") == "invite-operator"
+    expect(dialog).to_be_hidden()
+    expect(page.locator(":focus")).to_have_attribute("data-testid", "invite-operator")
 
 
 def test_an_authentik_failure_is_shown_and_the_retry_finishes(
@@ -169,14 +169,14 @@ def test_an_authentik_failure_is_shown_and_the_retry_finishes(
     error = page.get_by_test_id("invite-error")
     error.wait_for()
     assert error.get_attribute("data-status") == "502"
-    assert "Authentik answered 500" in error.inner_text()
+    expect(error).to_contain_text("Authentik answered 500")
     assert page.get_by_label("Email").input_value() == NEW_EMAIL  # nothing typed is lost
     page.screenshot(path=str(screenshot_dir / "operators-invite-upstream-error.png"))
 
     page.keyboard.press("Escape")
     stuck = page.locator(f'[data-testid="open-invite"][data-email="{NEW_EMAIL}"]')
     stuck.wait_for()
-    assert page.locator(f'[data-testid="operator-row"][data-email="{NEW_EMAIL}"]').count() == 0
+    expect(page.locator(f'[data-testid="operator-row"][data-email="{NEW_EMAIL}"]')).to_have_count(0)
     page.screenshot(path=str(screenshot_dir / "operators-team-open-invite.png"))
 
     stuck.get_by_test_id("retry-invite").click()
@@ -186,7 +186,7 @@ def test_an_authentik_failure_is_shown_and_the_retry_finishes(
     page.get_by_test_id("invite-credential").wait_for()
     page.get_by_test_id("invite-done").click()
     page.locator(f'[data-testid="operator-row"][data-email="{NEW_EMAIL}"]').wait_for()
-    assert page.get_by_test_id("open-invite").count() == 0
+    expect(page.get_by_test_id("open-invite")).to_have_count(0)
     assert len(authentik.users) == 1, "the retry made a second account"
 
     # An email that belongs to someone else's Authentik account never finishes: discard it.
@@ -202,23 +202,23 @@ def test_an_authentik_failure_is_shown_and_the_retry_finishes(
     discard = refused.get_by_test_id("discard-invite")
     dialog = page.locator(f"dialog#discard-invite-{OperatorInvite.objects.get(email=taken).pk}")
     discard.click()
-    assert dialog.is_visible()
-    assert "account Authentik already made" in dialog.inner_text()
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("account Authentik already made")
     page.keyboard.press("Escape")  # Escape and the backdrop cancel, focus goes back
     dialog.wait_for(state="hidden")
-    assert page.evaluate("document.activeElement.dataset.testid") == "discard-invite"
+    expect(page.locator(":focus")).to_have_attribute("data-testid", "discard-invite")
     discard.click()
     page.mouse.click(8, 8)
     dialog.wait_for(state="hidden")
-    assert refused.count() == 1
+    expect(refused).to_have_count(1)
 
     discard.click()
     page.screenshot(path=str(screenshot_dir / "operators-discard-invite.png"))
     dialog.get_by_test_id("discard-dialog-confirm").click()
     notice = page.get_by_test_id("team-notice")
     notice.wait_for()
-    assert f"Discarded the invite of {taken}." in notice.inner_text()
-    assert page.get_by_test_id("open-invite").count() == 0
+    expect(notice).to_contain_text(f"Discarded the invite of {taken}.")
+    expect(page.get_by_test_id("open-invite")).to_have_count(0)
     expect(page.locator(":focus")).to_have_attribute("data-testid", "team-notice")
     assert _still_same_document(page), "the list was refreshed by a page reload"
     assert not OperatorInvite.objects.filter(email=taken).exists()
@@ -233,7 +233,7 @@ def test_the_rate_limit_is_said_in_the_dialog(team_page, settings) -> None:
     error = page.get_by_test_id("invite-error")
     error.wait_for()
     assert error.get_attribute("data-status") == "429"
-    assert "invites a minute" in error.inner_text()
+    expect(error).to_contain_text("invites a minute")
 
 
 def test_users_page_views_search_and_pages_without_reload(
@@ -248,17 +248,18 @@ def test_users_page_views_search_and_pages_without_reload(
     page.goto(f"{live_server.url}/users/")
     page.evaluate("window.__sameDocument = true")
     rows = page.get_by_test_id("user-row")
-    assert rows.count() == PAGE_SIZE
+    expect(rows).to_have_count(PAGE_SIZE)
     page.screenshot(path=str(screenshot_dir / "operators-users.png"))
 
     page.get_by_test_id("users-next").click()
     page.wait_for_url("**/users/?page=2")
-    assert rows.count() == 5  # 53 members, the gone one and the operator
+    expect(rows).to_have_count(5)  # 53 members, the gone one and the operator
 
     page.get_by_test_id("users-view-inactive").click()
     page.wait_for_url("**/users/?view=inactive")
     page.locator('[data-testid="users-view-inactive"][aria-current="page"]').wait_for()
-    assert rows.count() == 1 and rows.first.get_attribute("data-email") == "gone@tenant.example"
+    expect(rows).to_have_count(1)
+    assert rows.first.get_attribute("data-email") == "gone@tenant.example"
 
     page.get_by_test_id("users-view-all").click()
     page.locator('[data-testid="users-view-all"][aria-current="page"]').wait_for()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from operators.models import User
 
@@ -29,7 +30,7 @@ def test_login_then_sidebar_and_theme_are_remembered_across_a_reload(
 ) -> None:
     operator_login(page)
     html = page.locator("html")
-    assert page.get_by_test_id("env-badge").inner_text().strip() == "DEV"
+    expect(page.get_by_test_id("env-badge")).to_have_text("DEV")
 
     initial_theme = html.get_attribute("data-theme")
     assert html.get_attribute("data-sidebar") != "collapsed"
@@ -59,14 +60,14 @@ def test_keyboard_toggles_the_sidebar_and_escape_closes_the_user_menu(
 
     page.get_by_test_id("user-menu-button").click()
     menu = page.get_by_test_id("user-menu")
-    assert menu.is_visible()
-    assert "ops@dezky.example" in menu.inner_text()
+    expect(menu).to_be_visible()
+    expect(menu).to_contain_text("ops@dezky.example")
     page.keyboard.press("Escape")
-    assert not menu.is_visible()
+    expect(menu).to_be_hidden()
 
     page.get_by_test_id("user-menu-button").click()
     page.locator("main").click(position={"x": 5, "y": 5})
-    assert not menu.is_visible()
+    expect(menu).to_be_hidden()
 
 
 def test_every_sidebar_entry_leads_to_a_page(page, live_server, operator_login) -> None:

@@ -44,12 +44,12 @@ def _rows(page) -> list[str]:
 
 
 def test_tenants_end_to_end(page, signed_in, screenshot_dir) -> None:
-    assert page.get_by_test_id("kpi-tenants").inner_text() == "4"
+    expect(page.get_by_test_id("kpi-tenants")).to_have_text("4")
     page.goto(f"{signed_in}/tenants/")
     assert sorted(_rows(page)) == ["acme", "globex", "initech", "umbrella"]
 
     # Chips with live counts.
-    assert page.get_by_test_id("chip-suspended").get_by_test_id("chip-count").inner_text() == "1"
+    expect(page.get_by_test_id("chip-suspended").get_by_test_id("chip-count")).to_have_text("1")
     page.get_by_test_id("chip-suspended").click()
     page.wait_for_url(re.compile(r"status=suspended"))
     expect(page.get_by_test_id("tenant-row")).to_have_count(1)
@@ -61,7 +61,7 @@ def test_tenants_end_to_end(page, signed_in, screenshot_dir) -> None:
     page.get_by_test_id("tenant-search").fill("acme")
     expect(page.get_by_test_id("tenant-row")).to_have_count(1)
     assert _rows(page) == ["acme"]
-    assert page.get_by_test_id("chip-all").get_by_test_id("chip-count").inner_text() == "1"
+    expect(page.get_by_test_id("chip-all").get_by_test_id("chip-count")).to_have_text("1")
     page.screenshot(path=str(screenshot_dir / "tenants-list.png"), full_page=True)
 
     # Open it and visit every tab.
@@ -74,7 +74,7 @@ def test_tenants_end_to_end(page, signed_in, screenshot_dir) -> None:
     ]:  # fmt: skip
         page.get_by_test_id(f"tab-{tab}").click()
         page.get_by_test_id(f"panel-{tab}").wait_for()
-        assert page.get_by_test_id(marker).first.is_visible(), tab
+        expect(page.get_by_test_id(marker).first, tab).to_be_visible()
     page.get_by_test_id("tab-audit").click()
     page.get_by_test_id("audit-row").filter(has_text="tenant.created").wait_for()
     page.get_by_test_id("tab-danger").click()
@@ -83,11 +83,11 @@ def test_tenants_end_to_end(page, signed_in, screenshot_dir) -> None:
     # The dialog closes on Escape and on a backdrop click without doing anything.
     dialog = page.get_by_test_id("suspend-dialog")
     page.get_by_test_id("suspend").click()
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     page.keyboard.press("Escape")
     dialog.wait_for(state="hidden")
     page.get_by_test_id("suspend").click()
-    assert dialog.is_visible()
+    expect(dialog).to_be_visible()
     page.mouse.click(5, 5)
     dialog.wait_for(state="hidden")
     assert page.get_by_test_id("tenant-detail").get_attribute("data-status") == "active"
@@ -96,14 +96,14 @@ def test_tenants_end_to_end(page, signed_in, screenshot_dir) -> None:
     page.get_by_test_id("suspend").click()
     page.get_by_test_id("suspend-dialog-confirm").click()
     page.wait_for_selector("[data-testid=tenant-detail][data-status=suspended]")
-    assert page.get_by_test_id("tenant-status").inner_text().strip() == "Suspended"
+    expect(page.get_by_test_id("tenant-status")).to_have_text("Suspended")
     # The button and its dialog were swapped away: focus is on what happened, not lost.
     expect(page.locator(":focus")).to_have_attribute("data-testid", "notice")
-    assert "is suspended" in page.evaluate("document.activeElement.innerText")
+    expect(page.locator(":focus")).to_contain_text("is suspended")
     page.screenshot(path=str(screenshot_dir / "tenant-suspended.png"), full_page=True)
     page.get_by_test_id("resume").click()
     page.get_by_test_id("resume-dialog-confirm").click()
     page.wait_for_selector("[data-testid=tenant-detail][data-status=active]")
-    assert page.get_by_test_id("tenant-status").inner_text().strip() == "Active"
+    expect(page.get_by_test_id("tenant-status")).to_have_text("Active")
     expect(page.locator(":focus")).to_have_attribute("data-testid", "notice")
-    assert "active again" in page.evaluate("document.activeElement.innerText")
+    expect(page.locator(":focus")).to_contain_text("active again")

@@ -47,6 +47,19 @@ def test_a_valid_service_jwt_reads_flags(client, oidc_provider) -> None:
     assert flag.key in {f["key"] for f in response.json()["results"]}
 
 
+def test_a_valid_jwt_of_an_account_that_is_not_a_registered_service_gets_403(
+    client, oidc_provider
+) -> None:
+    # Anyone in the same Authentik can get a token for the console's application,
+    # with any scope its provider maps: the signature alone opens nothing.
+    claims = service_claims(oidc_provider, sub="someone-else", scope="openid tenants:read")
+    response = client.get(
+        "/api/tenants/", HTTP_AUTHORIZATION=f"Bearer {oidc_provider.sign(claims)}"
+    )
+    assert response.status_code == 403
+    assert "not a registered service" in response.json()["detail"]
+
+
 def test_verification_makes_no_network_call_per_request(client, oidc_provider) -> None:
     token = oidc_provider.sign(service_claims(oidc_provider))
     for _ in range(5):
