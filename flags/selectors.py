@@ -6,13 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from core.errors import NotFound
 from flags import engine
 from flags.engine import FlagSnapshot, Result, Scope
-from flags.models import Flag
+from flags.models import Flag, FlagChange
 from flags.snapshot import Snapshot, TenantRow, get_snapshot
+from tenants.models import Partner, Tenant, TenantStatus
 
 
 def tenant_in_snapshot(snapshot: Snapshot, slug: str) -> TenantRow:
@@ -92,3 +93,29 @@ def flag_get(*, key: str) -> Flag:
         return Flag.objects.prefetch_related("history").get(key=key)
     except Flag.DoesNotExist:
         raise NotFound(f"There is no flag with the key {key}.", field="key") from None
+
+
+def with_last_change(flags: QuerySet[Flag]) -> QuerySet[Flag]:
+    """Each flag with when and by whom it last changed, in the same query, however
+    many flags there are."""
+    newest = FlagChange.objects.filter(flag=OuterRef("pk")).order_by("-at", "-id")
+    return flags.annotate(
+        last_change_at=Subquery(newest.values("at")[:1]),
+        last_change_by=Subquery(newest.values("actor_email")[:1]),
+    )
+
+
+SCOPE_CANDIDATES_SHOWN = 8
+
+
+def scope_candidates(*, axis: str, search: str, exclude: set[str]) -> list[tuple[str, str]]:
+    """Tenants or partners (slug, name) an operator may add to a flag's scope."""
+    # Only live tenants: a deleted one can never match, so offering it would mislead.
+    if axis == "tenant_slugs":
+        records = Tenant.objects.exclude(status=TenantStatus.DELETED)
+    else:
+        records = Partner.objects.all()
+    if search:
+        records = records.filter(Q(slug__icontains=search) | Q(name__icontains=search))
+    records = records.exclude(slug__in=exclude).order_by("slug")
+    return list(records.values_list("slug", "name")[:SCOPE_CANDIDATES_SHOWN])

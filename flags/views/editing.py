@@ -7,12 +7,10 @@ message on the field it names, never a 500.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,31 +20,18 @@ from django.views.decorators.http import require_GET, require_POST
 from core.errors import ApplicationError, Conflict, NotFound
 from core.request_meta import client_ip
 from flags import selectors, services
+from flags.conflicts import ConflictView, changed_fields, conflict_view
 from flags.forms import (
-    FIELD_LABELS,
     FlagCreateForm,
     FlagEditForm,
     FlagPreviewForm,
     FlagValuesForm,
     ScopeSearchForm,
 )
-from flags.models import HISTORY_KEPT, Flag
-from flags.views.pages import (
-    HistoryEntry,
-    display_value,
-    flag_row,
-    flag_rows,
-    gone_response,
-    history_entries,
-    is_fragment,
-    list_context,
-    panel_context,
-    preview_context,
-)
+from flags.models import Flag
+from flags.presentation import flag_row, flag_rows, preview_context
+from flags.views.pages import gone_response, is_fragment, list_context, panel_context
 from operators.permissions import operator_required
-from tenants.models import Partner, Tenant, TenantStatus
-
-SCOPE_OPTIONS_SHOWN = 8
 
 
 def add_service_error(form: Form, error: ValidationError | ApplicationError) -> None:
@@ -92,84 +77,6 @@ def _after_write(request: HttpRequest, key: str, text: str, tone: str = "success
 # ------------------------------------------------------------------ saving --
 
 
-@dataclass(frozen=True)
-class ConflictRow:
-    label: str
-    started: str
-    theirs: str
-    yours: str
-    they_changed: bool
-    you_changed: bool
-
-    @property
-    def clash(self) -> bool:
-        return self.they_changed and self.you_changed and self.theirs != self.yours
-
-
-@dataclass(frozen=True)
-class ConflictView:
-    submitted_version: int
-    current_version: int
-    rows: tuple[ConflictRow, ...]
-    entries: list[HistoryEntry]
-    older: int
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, list) and isinstance(b, list):
-        return sorted(a) == sorted(b)
-    return a == b
-
-
-def _changed_fields(form: FlagEditForm, base_form: FlagValuesForm) -> dict[str, Any]:
-    """Only what the operator changed, so applying it on top of someone else's newer
-    version does not quietly put back the fields they changed."""
-    yours = form.service_kwargs()
-    if not base_form.is_valid():
-        return yours
-    base = base_form.service_kwargs()
-    return {field: value for field, value in yours.items() if not _same(value, base[field])}
-
-
-def _conflict_view(
-    flag: Flag, form: FlagEditForm, base_form: FlagValuesForm, submitted: int
-) -> ConflictView:
-    current = FlagValuesForm.initial_from(flag)
-    yours = form.service_kwargs()
-    base = base_form.service_kwargs() if base_form.is_valid() else None
-    rows = []
-    for field, theirs in current.items():
-        started = base[field] if base is not None else None
-        they_changed = base is not None and not _same(theirs, started)
-        you_changed = base is not None and not _same(yours[field], started)
-        if base is None and _same(theirs, yours[field]):
-            continue
-        if base is not None and not (they_changed or you_changed):
-            continue
-        rows.append(
-            ConflictRow(
-                label=FIELD_LABELS[field],
-                started=display_value(field, started),
-                theirs=display_value(field, theirs),
-                yours=display_value(field, yours[field]),
-                they_changed=they_changed,
-                you_changed=you_changed,
-            )
-        )
-    # TRICKY: every change raises the version by exactly one and appends exactly one
-    # history entry, so the newest (current - submitted) entries are the changes made
-    # since the panel was rendered. Older ones may have rolled out of the kept history.
-    since = max(0, flag.version - submitted)
-    kept = list(flag.history.all())[: min(since, HISTORY_KEPT)]
-    return ConflictView(
-        submitted_version=submitted,
-        current_version=flag.version,
-        rows=tuple(rows),
-        entries=history_entries(kept),
-        older=since - len(kept),
-    )
-
-
 @operator_required
 @require_POST
 def flag_save(request: HttpRequest, key: str) -> HttpResponse:
@@ -195,7 +102,7 @@ def flag_save(request: HttpRequest, key: str) -> HttpResponse:
             expected_version=form.version_to_check(),
             actor=request.user,
             ip=client_ip(request),
-            **_changed_fields(form, base_form),
+            **changed_fields(form, base_form),
         )
     except NotFound:
         return gone_response(request, key)
@@ -205,7 +112,7 @@ def flag_save(request: HttpRequest, key: str) -> HttpResponse:
             return panel()
         flag = selectors.flag_get(key=key)
         submitted = form.cleaned_data["expected_version"]
-        return panel(conflict=_conflict_view(flag, form, base_form, submitted))
+        return panel(conflict=conflict_view(flag, form, base_form, submitted))
     except (ValidationError, ApplicationError) as error:
         add_service_error(form, error)
         return panel()
@@ -328,18 +235,6 @@ def flag_preview(request: HttpRequest, key: str) -> HttpResponse:
     return render(request, "flags/preview.html", {"preview": preview, "preview_form": form})
 
 
-def _scope_records(axis: str, search: str, exclude: set[str]) -> list[tuple[str, str]]:
-    # Only live tenants: a deleted one can never match, so offering it would mislead.
-    if axis == "tenant_slugs":
-        records = Tenant.objects.exclude(status=TenantStatus.DELETED)
-    else:
-        records = Partner.objects.all()
-    if search:
-        records = records.filter(Q(slug__icontains=search) | Q(name__icontains=search))
-    records = records.exclude(slug__in=exclude).order_by("slug")
-    return list(records.values_list("slug", "name")[:SCOPE_OPTIONS_SHOWN])
-
-
 @operator_required
 @require_GET
 def scope_options(request: HttpRequest) -> HttpResponse:
@@ -352,5 +247,9 @@ def scope_options(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "flags/scope_options.html",
-        {"options": _scope_records(axis, search, chosen), "axis": axis, "q": search},
+        {
+            "options": selectors.scope_candidates(axis=axis, search=search, exclude=chosen),
+            "axis": axis,
+            "q": search,
+        },
     )
