@@ -7,6 +7,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import warnings
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -15,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def boot() -> str:
     """Set Django up; returns the database the figures are about."""
     sys.path.insert(0, str(ROOT))
+    # WhiteNoise looks for collected static files, which requests for pages do not need.
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.settings")
     import django
 
