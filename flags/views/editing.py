@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError, Conflict, NotFound
 from core.request_meta import client_ip
+from dezky.htmx import is_fragment, search_term
 from flags import selectors, services
 from flags.conflicts import ConflictView, changed_fields, conflict_view
 from flags.forms import (
@@ -30,7 +31,7 @@ from flags.forms import (
 )
 from flags.models import Flag
 from flags.presentation import flag_row, flag_rows, preview_context
-from flags.views.pages import gone_response, is_fragment, list_context, panel_context
+from flags.views.pages import gone_response, list_context, panel_context
 from operators.permissions import operator_required
 
 
@@ -55,7 +56,7 @@ def _page_or_fragment(
         for name, value in headers.items():
             response[name.replace("_", "-")] = value
         return response
-    search = request.POST.get("q", "").strip()[:100]
+    search = search_term(request.POST)
     rows = flag_rows(search=search)
     return render(request, "flags/list.html", {**list_context(search=search, rows=rows), **context})
 
@@ -150,7 +151,7 @@ def flag_delete(request: HttpRequest, key: str) -> HttpResponse:
     if not is_fragment(request):
         messages.success(request, text)
         return redirect("flags:list")
-    search = request.POST.get("q", "").strip()[:100]
+    search = search_term(request.POST)
     context = {"key": key, "toast": text, "search": search, "rows": flag_rows(search=search)}
     response = render(request, "flags/deleted.html", context)
     response["HX-Push-Url"] = reverse("flags:list")
@@ -164,7 +165,7 @@ def flag_delete(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def flag_create(request: HttpRequest) -> HttpResponse:
     form = FlagCreateForm(request.POST, auto_id="new-flag-%s")
-    search = request.POST.get("q", "").strip()[:100]
+    search = search_term(request.POST)
     if form.is_valid():
         try:
             flag = services.flag_create(

@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.errors import NotFound
+from dezky.htmx import is_fragment, search_term
 from flags import selectors
 from flags.forms import FlagCreateForm, FlagEditForm, FlagValuesForm
 from flags.models import Flag, FlagState
@@ -26,12 +27,6 @@ from operators.permissions import operator_required
 from tenants.models import Plan
 
 
-def is_fragment(request: HttpRequest) -> bool:
-    """An htmx swap wants a fragment; htmx restoring history after Back wants the page."""
-    htmx = getattr(request, "htmx", None)
-    return bool(htmx) and not htmx.history_restore_request
-
-
 def list_context(*, search: str, rows: list[FlagRow]) -> dict[str, Any]:
     return {
         "rows": rows,
@@ -40,14 +35,10 @@ def list_context(*, search: str, rows: list[FlagRow]) -> dict[str, Any]:
     }
 
 
-def _search_term(request: HttpRequest) -> str:
-    return request.GET.get("q", "").strip()[:100]
-
-
 @operator_required
 @require_GET
 def flag_list(request: HttpRequest) -> HttpResponse:
-    search = _search_term(request)
+    search = search_term(request.GET)
     rows = flag_rows(search=search)
     if is_fragment(request):
         return render(
@@ -115,7 +106,7 @@ def flag_detail(request: HttpRequest, key: str) -> HttpResponse:
     context = panel_context(flag)
     if is_fragment(request):
         return render(request, "flags/panel.html", context)
-    search = _search_term(request)
+    search = search_term(request.GET)
     return render(
         request,
         "flags/list.html",

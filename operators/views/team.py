@@ -25,12 +25,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from core.errors import ApplicationError
 from core.request_meta import client_ip
+from dezky.htmx import is_fragment
 from operators import selectors
 from operators.forms import InviteForm
 from operators.invites import InviteResult, operator_invite, operator_invite_discard
 from operators.models import OperatorInvite
 from operators.permissions import operator_required
-from operators.views.fragments import is_fragment
 
 FORM_PREFIX = "invite-%s"  # ids of the dialog's inputs: invite-name, invite-email
 # How loud each unfinished state is on the team page.

@@ -8,9 +8,9 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
+from dezky.htmx import is_fragment, search_term
 from operators import selectors
 from operators.permissions import operator_required
-from operators.views.fragments import is_fragment
 
 PAGE_SIZE = 50
 VIEW_LABELS = (("all", "All"), ("admins", "Admins"), ("inactive", "Inactive"))
@@ -27,7 +27,7 @@ def users(request: HttpRequest) -> HttpResponse:
     view = request.GET.get("view", "all")
     if view not in selectors.USER_VIEWS:
         view = "all"
-    search = request.GET.get("q", "").strip()[:100]
+    search = search_term(request.GET)
     paginator = Paginator(selectors.user_list(view=view, search=search), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
     counts = selectors.user_view_counts(search=search)

@@ -24,12 +24,13 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import ApplicationError, NotFound
 from core.request_meta import client_ip
+from dezky.htmx import is_fragment
 from operators.permissions import operator_required
 from tenants import selectors, services
 from tenants.forms import TenantEditForm
 from tenants.models import Tenant, TenantStatus
 from tenants.reconcile import reconcile_running, tenant_reconcile
-from tenants.views.common import PAGE_SIZE, is_fragment
+from tenants.views.common import PAGE_SIZE
 
 TABS = (
     ("overview", "Overview"),

@@ -9,10 +9,11 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from core.errors import NotFound
+from dezky.htmx import is_fragment, search_term
 from operators.permissions import operator_required
 from tenants import selectors
 from tenants.models import TenantStatus
-from tenants.views.common import is_fragment, page_of, search_term
+from tenants.views.common import page_of
 
 CHIPS = (("", "All"), (TenantStatus.ACTIVE, "Active"), (TenantStatus.PENDING, "Pending"),
          (TenantStatus.SUSPENDED, "Suspended"))  # fmt: skip
@@ -21,7 +22,7 @@ CHIPS = (("", "All"), (TenantStatus.ACTIVE, "Active"), (TenantStatus.PENDING, "P
 @operator_required
 @require_GET
 def tenant_list(request: HttpRequest) -> HttpResponse:
-    search = search_term(request)
+    search = search_term(request.GET)
     status = request.GET.get("status", "")
     if status not in dict(CHIPS):
         status = ""
@@ -41,7 +42,7 @@ def tenant_list(request: HttpRequest) -> HttpResponse:
 @operator_required
 @require_GET
 def partner_list(request: HttpRequest) -> HttpResponse:
-    search = search_term(request)
+    search = search_term(request.GET)
     context = {
         "page": page_of(request, selectors.partner_list(search=search)),
         "search": search,
