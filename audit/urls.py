@@ -1,9 +1,10 @@
 from django.urls import path
 
-from dezky.views.placeholder import placeholder_view
+from console.views.placeholder import placeholder_view
+from operators.permissions import operator_required
 
 app_name = "audit"
 
 urlpatterns = [
-    path("audit/", placeholder_view("audit:list"), name="list"),
+    path("audit/", operator_required(placeholder_view("audit:list")), name="list"),
 ]

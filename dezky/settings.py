@@ -56,7 +56,8 @@ INSTALLED_APPS = [
     "operators",
     "tenants",
     "flags",
-    "dezky",
+    "console",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -70,6 +71,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "console.middleware.ConsolePages",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -87,7 +89,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "dezky.context_processors.shell",
+                "console.context_processors.shell",
             ],
         },
     },
@@ -141,7 +143,7 @@ FLAGS_SNAPSHOT_CHECK_SECONDS = env.float("FLAGS_SNAPSHOT_CHECK_SECONDS", default
 # --- Identity -----------------------------------------------------------------
 AUTH_USER_MODEL = "operators.User"
 LOGIN_URL = "operators:login"
-LOGIN_REDIRECT_URL = "dezky:overview"
+LOGIN_REDIRECT_URL = "console:overview"
 LOGOUT_REDIRECT_URL = "operators:login"
 
 AUTHENTIK_URL = env.str("AUTHENTIK_URL", default="")

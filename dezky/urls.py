@@ -3,11 +3,12 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from dezky.views.health import healthz
-from dezky.views.placeholder import placeholder_view
+from console.views.health import favicon, healthz
+from console.views.placeholder import placeholder_view
 from flags.api.urls import api_patterns as flag_api
 from flags.api.urls import ofrep_patterns
 from operators.api_urls import api_patterns as operator_api
+from operators.permissions import operator_required
 from operators.views.auth import admin_login_redirect
 from tenants.api.urls import api_patterns as tenant_api
 from tenants.views.overview import overview
@@ -15,17 +16,20 @@ from tenants.views.overview import overview
 # One sign-in for everybody, the admin included (see admin_login_redirect).
 admin.site.login = admin_login_redirect
 
+# The sidebar entries whose screens are not built yet: labelled placeholders.
+PLACEHOLDERS = ("infrastructure", "support", "billing", "reports", "settings")
+
 shell_patterns = [
     path("", overview, name="overview"),
-    path("infrastructure/", placeholder_view("dezky:infrastructure"), name="infrastructure"),
-    path("support/", placeholder_view("dezky:support"), name="support"),
-    path("billing/", placeholder_view("dezky:billing"), name="billing"),
-    path("reports/", placeholder_view("dezky:reports"), name="reports"),
-    path("settings/", placeholder_view("dezky:settings"), name="settings"),
+    *(
+        path(f"{name}/", operator_required(placeholder_view(f"console:{name}")), name=name)
+        for name in PLACEHOLDERS
+    ),
 ]
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/", include((flag_api + operator_api + tenant_api, "api"))),
@@ -34,14 +38,14 @@ urlpatterns = [
     path("", include("tenants.urls")),
     path("", include("flags.urls")),
     path("", include("audit.urls")),
-    path("", include((shell_patterns, "dezky"))),
+    path("", include((shell_patterns, "console"))),
 ]
 
 if settings.DEZKY_BENCH_FLOOR:
-    from dezky.views.bench_floor import FloorView
+    from flags.api.bench_floor import FloorView
 
     urlpatterns.insert(0, path("bench/floor/", FloorView.as_view(), name="bench-floor"))
 
-handler403 = "dezky.views.errors.permission_denied"
-handler404 = "dezky.views.errors.page_not_found"
-handler500 = "dezky.views.errors.server_error"
+handler403 = "console.views.errors.permission_denied"
+handler404 = "console.views.errors.page_not_found"
+handler500 = "console.views.errors.server_error"

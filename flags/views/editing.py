@@ -17,9 +17,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from console.lists import search_term
+from console.responder import is_fragment
 from core.errors import ApplicationError, Conflict, NotFound
 from core.request_meta import client_ip
-from dezky.htmx import is_fragment, search_term
 from flags import selectors, services
 from flags.conflicts import ConflictView, changed_fields, conflict_view
 from flags.forms import (

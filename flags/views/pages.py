@@ -10,8 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from console.lists import search_term
+from console.responder import is_fragment
 from core.errors import NotFound
-from dezky.htmx import is_fragment, search_term
 from flags import selectors
 from flags.forms import FlagCreateForm, FlagEditForm, FlagValuesForm
 from flags.models import Flag, FlagState

@@ -104,4 +104,4 @@ def _page_to_reload(request: HttpRequest) -> str:
     current = request.headers.get("HX-Current-URL", "")
     if current and url_has_allowed_host_and_scheme(current, allowed_hosts={request.get_host()}):
         return current
-    return reverse("dezky:overview")
+    return reverse("console:overview")

@@ -23,9 +23,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from console.responder import is_fragment
 from core.errors import ApplicationError
 from core.request_meta import client_ip
-from dezky.htmx import is_fragment
 from operators import selectors
 from operators.forms import InviteForm
 from operators.invites import InviteResult, operator_invite, operator_invite_discard

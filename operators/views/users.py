@@ -8,7 +8,8 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
-from dezky.htmx import is_fragment, search_term
+from console.lists import search_term
+from console.responder import is_fragment
 from operators import selectors
 from operators.permissions import operator_required
 

@@ -22,9 +22,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
+from console.responder import is_fragment
 from core.errors import ApplicationError, NotFound
 from core.request_meta import client_ip
-from dezky.htmx import is_fragment
 from operators.permissions import operator_required
 from tenants import selectors, services
 from tenants.forms import TenantEditForm

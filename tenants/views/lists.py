@@ -8,8 +8,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from console.lists import search_term
+from console.responder import is_fragment
 from core.errors import NotFound
-from dezky.htmx import is_fragment, search_term
 from operators.permissions import operator_required
 from tenants import selectors
 from tenants.models import TenantStatus

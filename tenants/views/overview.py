@@ -13,4 +13,4 @@ from tenants import selectors
 @operator_required
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "dezky/overview.html", {"overview": selectors.overview()})
+    return render(request, "tenants/overview.html", {"overview": selectors.overview()})

@@ -23,7 +23,7 @@ def test_an_operator_logs_in_with_email_and_password(client) -> None:
             reverse("operators:login"), {"email": "OPS@dezky.example", "password": PASSWORD}
         )
     assert response.status_code == 302
-    assert response.url == reverse("dezky:overview")
+    assert response.url == reverse("console:overview")
     assert client.get("/").status_code == 200
     event = log.one("user.logged_in", actor=operator)
     assert event.metadata == {"method": "password"}
@@ -37,7 +37,7 @@ def test_login_goes_back_to_a_safe_next_url_only(client) -> None:
     assert ok.url == "/flags/"
     client.logout()
     evil = client.post(reverse("operators:login") + "?next=https://evil.example/", data)
-    assert evil.url == reverse("dezky:overview")
+    assert evil.url == reverse("console:overview")
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ def test_an_operator_logs_in_through_the_provider(client, oidc_provider) -> None
     with watch_audit() as log:
         response = oidc_login(client, oidc_provider, groups=[ADMINS, "staff"])
     assert response.status_code == 302
-    assert response.url == reverse("dezky:overview")
+    assert response.url == reverse("console:overview")
     user = User.objects.get(oidc_subject="sample-subject-0001")
     assert (user.email, user.name, user.platform_admin) == ("ada@dezky.example", "Ada Sample", True)
     assert not user.has_usable_password()
@@ -240,7 +240,7 @@ def test_an_htmx_request_with_an_expired_session_is_told_to_reload(client, oidc_
     assert response.status_code == 401
     assert response["HX-Redirect"] == "http://testserver/flags/"
     elsewhere = client.get("/", HTTP_HX_REQUEST="true", HTTP_HX_CURRENT_URL="https://evil.example/")
-    assert elsewhere["HX-Redirect"] == reverse("dezky:overview")
+    assert elsewhere["HX-Redirect"] == reverse("console:overview")
     assert client.post("/flags/").status_code == 401
 
 

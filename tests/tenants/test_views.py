@@ -9,7 +9,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from tenants import services
 from tenants.models import ProvisioningState, Tenant, TenantStatus
-from tests.dezky.url_matrix import CONSOLE_OBJECT, MATRIX
+from tests.console.url_matrix import CONSOLE_OBJECT, MATRIX
 from tests.operators.factories import OperatorFactory, UserFactory
 from tests.tenants.factories import MembershipFactory, PartnerFactory, TenantFactory
 

@@ -97,6 +97,20 @@
 
   narrowScreen.addEventListener("change", syncControls);
 
+  // Until someone picks a theme, the console follows the operating system's.
+  var prefersLight = window.matchMedia("(prefers-color-scheme: light)");
+  prefersLight.addEventListener("change", function () {
+    var chosen = null;
+    try {
+      chosen = window.localStorage.getItem(KEYS.theme);
+    } catch (error) {
+      chosen = null;
+    }
+    if (chosen) return;
+    root.dataset.theme = prefersLight.matches ? "light" : "dark";
+    syncControls();
+  });
+
   /* ------------------------------------------------------------- user menu -- */
 
   var openMenu = null; // { wrapper, trigger, panel }
@@ -314,9 +328,22 @@
     if (dialogOpener) {
       var dialog = document.getElementById(dialogOpener.getAttribute("data-dialog-open"));
       if (dialog) {
+        // A link opener leads to the confirm page without JavaScript; here, the dialog.
+        event.preventDefault();
         wireDialog(dialog);
         openDialog(dialog, dialogOpener);
       }
+      return;
+    }
+
+    var drawerToggle = target.closest("[data-drawer-toggle]");
+    if (drawerToggle) {
+      if (root.dataset.drawer === "open") closeDrawer(true);
+      else openDrawer();
+      return;
+    }
+    if (target.closest("[data-drawer-scrim]")) {
+      closeDrawer(true);
       return;
     }
 
@@ -359,13 +386,48 @@
     if (dismissButton) dismiss(dismissButton.closest(".toast, .alert"));
   });
 
+  // Is the person typing? Shortcuts never steal keys from a field.
+  function isTyping(target) {
+    if (!target || !target.closest) return false;
+    return Boolean(target.closest("input, textarea, select, [contenteditable=''], [contenteditable='true']"));
+  }
+
   document.addEventListener("keydown", function (event) {
+    var typing = isTyping(event.target);
     // Ctrl+[ / Cmd+[ toggles the sidebar. `code` covers layouts where "[" needs AltGr.
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey &&
+    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && !typing &&
         (event.key === "[" || event.code === "BracketLeft")) {
       event.preventDefault();
       toggleSidebar();
       return;
+    }
+
+    if (event.key === "Escape" && root.dataset.drawer === "open" && !document.querySelector("dialog[open]")) {
+      event.preventDefault();
+      closeDrawer(true);
+      return;
+    }
+
+    // "/" jumps to the page's search box, "?" lists the shortcuts (never while typing).
+    if (!typing && !event.ctrlKey && !event.metaKey && !event.altKey && !document.querySelector("dialog[open]")) {
+      if (event.key === "/") {
+        var search = document.querySelector("[data-page-search]");
+        if (search) {
+          event.preventDefault();
+          search.focus();
+          search.select();
+        }
+        return;
+      }
+      if (event.key === "?") {
+        var help = document.getElementById("shortcuts-dialog");
+        if (help) {
+          event.preventDefault();
+          wireDialog(help);
+          openDialog(help, document.activeElement);
+        }
+        return;
+      }
     }
 
     if (openMenu) {
@@ -417,13 +479,121 @@
     if (openMenu && !openMenu.wrapper.contains(event.target)) hideMenu(false);
   });
 
-  // An action's answer can mark its status message [data-swap-focus] (with
-  // tabindex="-1"): the button and dialog that sent it were swapped away, so focus
-  // goes to what happened instead of falling back to the top of the page.
-  function focusArrival(scope) {
-    var target = scope.matches("[data-swap-focus]") ? scope : scope.querySelector("[data-swap-focus]");
-    if (target) target.focus();
+  /* ------------------------------------------------- focus after a swap -- */
+
+  // One policy for every swap, so keyboard focus never drops to <body>:
+  //  1. focus that survived the swap (a search box outside the results) stays;
+  //  2. else the first invalid field of what arrived (a form with errors);
+  //  3. else what the answer marked [data-swap-focus] (an action's outcome);
+  //  4. else an [autofocus] control in it (a form that just opened);
+  //  5. else the control the person was on, found again by id (a chip, a sort
+  //     header, a page link);
+  //  6. else the region that was replaced, made focusable for the purpose.
+  var focusBefore = null;
+
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    focusBefore = active && active !== document.body ? { id: active.id, el: active } : { id: "", el: null };
+  });
+
+  function focusable(el) {
+    return el && document.contains(el) && el.offsetParent !== null && !el.disabled;
   }
+
+  function placeFocus(region) {
+    var before = focusBefore;
+    focusBefore = null;
+    if (!before || !region || !document.contains(region)) return;
+    var active = document.activeElement;
+    if (active && active !== document.body && document.contains(active)) return;
+    var candidates = [
+      region.querySelector('[aria-invalid="true"]'),
+      region.querySelector("[data-swap-focus]"),
+      region.querySelector("[autofocus]"),
+      before.id ? document.getElementById(before.id) : null,
+    ];
+    for (var i = 0; i < candidates.length; i++) {
+      if (focusable(candidates[i])) {
+        candidates[i].focus();
+        return;
+      }
+    }
+    if (!region.hasAttribute("tabindex")) region.setAttribute("tabindex", "-1");
+    region.focus();
+  }
+
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var target = event.detail && event.detail.target;
+    // An outerHTML swap replaced the target itself: look it up again by id.
+    if (target && !document.contains(target) && target.id) target = document.getElementById(target.id);
+    placeFocus(target);
+  });
+
+  /* ------------------------------------------------- failures of a swap -- */
+
+  function toast(tone, text) {
+    var region = document.getElementById("toasts");
+    if (!region) return;
+    var box = document.createElement("div");
+    box.className = "toast alert alert-" + tone;
+    box.setAttribute("role", "alert");
+    box.setAttribute("data-testid", "toast");
+    var body = document.createElement("div");
+    body.className = "alert-body";
+    body.textContent = text;
+    var close = document.createElement("button");
+    close.type = "button";
+    close.className = "btn btn-ghost btn-sm btn-icon toast-close";
+    close.setAttribute("data-dismiss", "");
+    close.setAttribute("aria-label", "Dismiss");
+    close.textContent = "×";
+    box.appendChild(body);
+    box.appendChild(close);
+    region.appendChild(box);
+  }
+
+  // 5xx answers and lost connections swap nothing (the status policy in base.html);
+  // say so instead of leaving the click without an answer.
+  document.addEventListener("htmx:responseError", function (event) {
+    var status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
+    toast("danger", "The console answered " + status + " and nothing was changed on this page. Try again; if it persists, reload.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    toast("danger", "The console could not be reached. Check the connection and try again.");
+  });
+
+  /* ---------------------------------------------------------- the drawer -- */
+
+  // On a phone the sidebar is an off-canvas drawer: opened from the top bar,
+  // closed by its scrim, Escape or a navigation; focus goes in and comes back.
+  function openDrawer() {
+    root.dataset.drawer = "open";
+    var scrim = document.querySelector("[data-drawer-scrim]");
+    if (scrim) scrim.hidden = false;
+    document.querySelectorAll("[data-drawer-toggle]").forEach(function (el) {
+      el.setAttribute("aria-expanded", "true");
+    });
+    var first = document.querySelector("#sidebar a[aria-current='page'], #sidebar a");
+    if (first) first.focus();
+  }
+
+  function closeDrawer(returnFocus) {
+    if (root.dataset.drawer !== "open") return;
+    delete root.dataset.drawer;
+    var scrim = document.querySelector("[data-drawer-scrim]");
+    if (scrim) scrim.hidden = true;
+    document.querySelectorAll("[data-drawer-toggle]").forEach(function (el) {
+      el.setAttribute("aria-expanded", "false");
+      if (returnFocus) el.focus();
+    });
+  }
+
+  narrowScreen.addEventListener("change", function () {
+    if (!narrowScreen.matches) closeDrawer(false);
+  });
+  window.addEventListener("pagehide", function () {
+    closeDrawer(false);
+  });
 
   // A bar or meter says its share as data-pct; the CSP allows no style attributes,
   // so the share reaches the stylesheet as a custom property set from here.
@@ -444,8 +614,6 @@
     wireDialogs(scope);
     scheduleAutodismiss(scope);
     syncControls();
-    // Never on the first page load (scope is the document then), only for swaps.
-    if (scope !== document && scope.matches) focusArrival(scope);
   });
 
   /* -------------------------------------------------------------- start -- */
@@ -457,7 +625,7 @@
     scheduleAutodismiss(document);
     syncControls();
     document.querySelectorAll("kbd[data-shortcut-mod], .sidebar-toggle kbd").forEach(function (kbd) {
-      kbd.textContent = shortcutLabel() + " [";
+      kbd.textContent = shortcutLabel() + " " + (kbd.getAttribute("data-shortcut-mod") || "[");
     });
     // Transitions only after the first paint, so restoring a state never animates.
     window.requestAnimationFrame(function () {

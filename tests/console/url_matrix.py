@@ -1,0 +1,113 @@
+"""Every named URL of the project and who may reach it.
+
+A URL added without an entry here fails tests/console/test_access.py, so nothing
+can ship unguarded by accident.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver
+
+PUBLIC = "public"  # anyone, no login
+CONSOLE = "console"  # operators; anonymous -> login page, signed-in non-operator -> 403
+CONSOLE_POST = "console-post"  # a console write: the same rule for POST; GET is refused
+# A console page about one tenant or partner: the CONSOLE rule, checked with the object
+# in place (the slug must exist for the 200) by tests/tenants/test_views.py.
+CONSOLE_OBJECT = "console-object"
+SIGNED_IN = "signed-in"  # any signed-in caller, session or service (the API schema)
+# API: no credentials -> 401; a signed-in non-operator -> 403; an operator may call
+# every method; a service only the methods its scope opens (the optional third
+# element, {method: scope}); anything else -> 403.
+API = "api"
+# The API of tenant data that tenant members may read (their own tenants only; any
+# other slug is a 404 so slugs do not leak, see tests/tenants/test_api.py): the API
+# rule, except that a signed-in non-operator's GET is answered, never refused.
+MEMBER_API = "member-api"
+
+# name -> (who, kwargs to build the URL with[, {method: service scope}])
+MATRIX: dict[str, tuple[Any, ...]] = {
+    "healthz": (PUBLIC, {}),
+    "favicon": (PUBLIC, {}),
+    "operators:login": (PUBLIC, {}),
+    "operators:logout": (PUBLIC, {}),
+    "operators:oidc-login": (PUBLIC, {}),
+    "operators:oidc-callback": (PUBLIC, {}),
+    "api-schema": (SIGNED_IN, {}),
+    "api:flag-list": (API, {}, {"GET": "flags:read"}),
+    "api:flag-evaluate": (API, {}, {"POST": "flags:evaluate"}),
+    "api:flag-preview": (API, {}),
+    "api:flag-detail": (API, {"key": "jmap_native_v2"}, {"GET": "flags:read"}),
+    "api:flag-kill": (API, {"key": "jmap_native_v2"}),
+    "api:operator-invite": (API, {}),
+    "api:tenant-list": (MEMBER_API, {}, {"GET": "tenants:read"}),
+    "api:tenant-detail": (MEMBER_API, {"slug": "acme"}, {"GET": "tenants:read"}),
+    "api:tenant-users": (MEMBER_API, {"slug": "acme"}, {"GET": "tenants:read"}),
+    "api:tenant-suspend": (API, {"slug": "acme"}),
+    "api:tenant-resume": (API, {"slug": "acme"}),
+    "api:tenant-reconcile": (API, {"slug": "acme"}),
+    "api:partner-list": (API, {}, {"GET": "tenants:read"}),
+    "api:partner-detail": (API, {"slug": "nordic-it"}, {"GET": "tenants:read"}),
+    "ofrep:ofrep-bulk": (API, {}, {"POST": "flags:evaluate"}),
+    "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}, {"POST": "flags:evaluate"}),
+    "console:overview": (CONSOLE, {}),
+    "console:infrastructure": (CONSOLE, {}),
+    "console:support": (CONSOLE, {}),
+    "console:billing": (CONSOLE, {}),
+    "console:reports": (CONSOLE, {}),
+    "console:settings": (CONSOLE, {}),
+    "operators:users": (CONSOLE, {}),
+    "operators:team": (CONSOLE, {}),
+    "operators:invite": (CONSOLE, {}),
+    "operators:invite_discard": (
+        CONSOLE_POST,
+        {"invite_id": "5e1d7c3a-0000-4000-8000-00000000d15c"},
+    ),
+    "tenants:list": (CONSOLE, {}),
+    "tenants:partners": (CONSOLE, {}),
+    "tenants:detail": (CONSOLE_OBJECT, {"slug": "acme"}),
+    "tenants:partner": (CONSOLE_OBJECT, {"slug": "nordic-it"}),
+    "tenants:update": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:suspend": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:resume": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:delete": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:reconcile": (CONSOLE_POST, {"slug": "acme"}),
+    "flags:list": (CONSOLE, {}),
+    "flags:detail": (CONSOLE, {"key": "jmap_native_v2"}),
+    "flags:key_check": (CONSOLE, {}),
+    "flags:scope_options": (CONSOLE, {}),
+    "flags:preview": (CONSOLE, {"key": "jmap_native_v2"}),
+    "flags:create": (CONSOLE_POST, {}),
+    "flags:save": (CONSOLE_POST, {"key": "jmap_native_v2"}),
+    "flags:kill": (CONSOLE_POST, {"key": "jmap_native_v2"}),
+    "flags:delete": (CONSOLE_POST, {"key": "jmap_native_v2"}),
+    "audit:list": (CONSOLE, {}),
+}
+
+
+def service_scopes(name: str) -> dict[str, str]:
+    entry = MATRIX[name]
+    return entry[2] if len(entry) > 2 else {}
+
+
+# The Django admin guards itself (staff only); tests/console/test_admin.py covers it.
+SELF_GUARDED_NAMESPACES = ("admin",)
+
+
+def named_patterns() -> Iterator[str]:
+    def walk(patterns: list[Any], namespace: str) -> Iterator[str]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                ns = pattern.namespace
+                if ns in SELF_GUARDED_NAMESPACES:
+                    continue
+                inner = f"{namespace}:{ns}" if namespace and ns else (ns or namespace)
+                yield from walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern):
+                if pattern.name is None:
+                    raise AssertionError(f"URL {pattern.pattern} has no name; name it")
+                yield f"{namespace}:{pattern.name}" if namespace else pattern.name
+
+    yield from walk(get_resolver().url_patterns, "")
