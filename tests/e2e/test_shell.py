@@ -90,3 +90,85 @@ def test_sign_out_from_the_user_menu(page, live_server, operator_login) -> None:
     page.wait_for_url(f"{live_server.url}/login/")
     page.goto(f"{live_server.url}/flags/")
     assert "/login/" in page.url
+
+
+def test_the_theme_follows_the_operating_system_until_one_is_chosen(
+    new_page, live_server, operator_login
+) -> None:
+    light = new_page(color_scheme="light")
+    operator_login(light)
+    html = light.locator("html")
+    expect(html).to_have_attribute("data-theme", "light")
+    light.emulate_media(color_scheme="dark")
+    expect(html).to_have_attribute("data-theme", "dark")
+
+    # Once chosen, the choice wins over the system's preference.
+    light.get_by_test_id("user-menu-button").click()
+    light.get_by_test_id("theme-toggle").click()
+    expect(html).to_have_attribute("data-theme", "light")
+    light.emulate_media(color_scheme="dark")
+    light.reload()
+    expect(html).to_have_attribute("data-theme", "light")
+
+    dark = new_page(color_scheme="dark")
+    dark.goto(f"{live_server.url}/login/")
+    expect(dark.locator("html")).to_have_attribute("data-theme", "dark")
+
+
+def test_shortcuts_never_fire_while_typing(page, live_server, operator_login) -> None:
+    operator_login(page)
+    page.goto(f"{live_server.url}/tenants/")
+    html = page.locator("html")
+    before = html.get_attribute("data-sidebar")
+    search = page.locator("[data-page-search]")
+    search.click()
+    page.keyboard.press("Control+BracketLeft")
+    page.keyboard.type("a/?")
+    assert html.get_attribute("data-sidebar") == before
+    expect(page.get_by_test_id("shortcuts-dialog")).to_be_hidden()
+    expect(search).to_have_value("a/?")
+
+
+def test_slash_focuses_the_search_and_question_mark_lists_the_shortcuts(
+    page, live_server, operator_login
+) -> None:
+    operator_login(page)
+    page.goto(f"{live_server.url}/users/")
+    page.locator("main").click(position={"x": 5, "y": 5})
+    page.keyboard.press("/")
+    expect(page.locator("[data-page-search]")).to_be_focused()
+
+    page.locator("main").click(position={"x": 5, "y": 5})
+    page.keyboard.press("?")
+    dialog = page.get_by_test_id("shortcuts-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("Search and jump")
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+
+
+def test_toasts_float_over_the_content_instead_of_pushing_it(
+    page, live_server, operator_login
+) -> None:
+    operator_login(page)
+    page.goto(f"{live_server.url}/tenants/")
+    heading = page.locator("h1")
+    top = heading.bounding_box()["y"]
+    # A request that cannot reach the server is said in a toast (shell.js).
+    page.evaluate("document.dispatchEvent(new CustomEvent('htmx:sendError'))")
+    toast = page.get_by_test_id("toast")
+    expect(toast).to_be_visible()
+    expect(toast).to_contain_text("could not be reached")
+    assert page.evaluate("getComputedStyle(document.getElementById('toasts')).position") == "fixed"
+    assert heading.bounding_box()["y"] == top
+    toast.get_by_role("button", name="Dismiss").click()
+    expect(toast).to_be_hidden()
+
+
+def test_the_favicon_is_served(page, live_server, operator_login) -> None:
+    operator_login(page)
+    icon = page.locator("link[rel='icon']").get_attribute("href")
+    assert page.request.get(f"{live_server.url}{icon}").status == 200
+    response = page.request.get(f"{live_server.url}/favicon.ico")
+    assert response.status == 200
+    assert "svg" in response.headers["content-type"]
