@@ -40,7 +40,9 @@ def record(
     metadata = dict(metadata or {})
     _refuse_secrets(metadata)
     if target is not None:
-        target_type = target_type or target._meta.model_name
+        # model_name is only None before the model class is prepared; it is the lowered
+        # class name, which is what the fallback gives.
+        target_type = target_type or target._meta.model_name or type(target).__name__.lower()
         target_id = target_id or str(target.pk)
         target_repr = target_repr or str(target)
     actor_obj = actor if actor is not None and getattr(actor, "is_authenticated", False) else None

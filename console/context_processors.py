@@ -25,4 +25,5 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "nav_sections": sections,
         "environment": environment_for_host(request.get_host()),
         "identity_mode": settings.IDENTITY_MODE,
+        "demo_integrations": settings.DEMO_INTEGRATIONS,
     }

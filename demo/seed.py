@@ -1,7 +1,14 @@
 """Demo data for a fresh console: invented partners, tenants and users, written through
 the services so the audit log holds a real history of how they came to be.
 
-Idempotent: anything that exists already is left as it is.
+Idempotent whatever operators did to the demo since: a partner or tenant is found by
+its slug (deleted ones included), a user by an email that depends only on this file,
+and anything that exists is left as it is (never re-created, re-added or reset).
+
+Provisioning states come from the real reconcile, never from here: with
+`DEMO_INTEGRATIONS=true` new tenants are reconciled through the simulated
+integrations (tenants/provisioning/simulated.py), so a later Reconcile gives the
+same states; without it they stay pending, as a tenant nobody reconciled is.
 """
 
 from __future__ import annotations
@@ -9,8 +16,9 @@ from __future__ import annotations
 import random
 import secrets
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,16 +26,9 @@ from flags.seed import seed_platform_flags
 from operators import services as operator_services
 from operators.models import User
 from tenants import services as tenant_services
-from tenants.models import (
-    Integration,
-    MemberRole,
-    Partner,
-    Plan,
-    ProvisioningState,
-    ProvisioningStatus,
-    Tenant,
-    TenantStatus,
-)
+from tenants.models import MemberRole, Partner, Plan, Tenant, TenantStatus
+from tenants.provisioning import provisioners
+from tenants.reconcile import tenant_reconcile
 
 DEMO_OPERATOR_EMAIL = "operator@dezky.local"
 DEMO_OPERATOR_NAME = "Demo Operator"
@@ -92,11 +93,67 @@ LAST_NAMES = (
 )  # fmt: skip
 
 
+# What each tenant in TENANTS is seeded as (by its position): status, then plan.
+STATUSES = (
+    [TenantStatus.ACTIVE] * 28
+    + [TenantStatus.PENDING] * 5
+    + [TenantStatus.SUSPENDED] * 5
+    + [TenantStatus.DELETED] * 2
+)
+PLANS = [Plan.STARTER] * 18 + [Plan.BUSINESS] * 15 + [Plan.ENTERPRISE] * 7
+DEMO_USERS = 60
+
+
+def planned_status(index: int) -> str:
+    return STATUSES[index % len(STATUSES)]
+
+
+# TRICKY: users' home tenants come from this file, never from the database, so
+# the emails (the users' keys) stay the same whatever happened to the tenants since.
+HOME_SLUGS = tuple(
+    slug for index, (slug, _) in enumerate(TENANTS) if planned_status(index) != TenantStatus.DELETED
+)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    index: int
+    email: str
+    name: str
+    home: str  # tenant slug
+    role: str
+    also: str | None  # a second tenant's slug, for some
+
+
+def demo_users() -> list[DemoUser]:
+    """The demo's people, every one invented; the same list on every run."""
+    people = []
+    for index in range(DEMO_USERS):
+        first = FIRST_NAMES[index % len(FIRST_NAMES)]
+        last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
+        home = HOME_SLUGS[index % len(HOME_SLUGS)]
+        other = HOME_SLUGS[(index * 3 + 1) % len(HOME_SLUGS)]
+        people.append(
+            DemoUser(
+                index=index,
+                email=f"{first}.{last}.{index}@{home}.example".lower(),
+                name=f"{first} {last}",
+                home=home,
+                role=MemberRole.OWNER if index < len(HOME_SLUGS) else MemberRole.MEMBER,
+                # Some people work for two tenants.
+                also=other if index % 5 == 0 and other != home else None,
+            )
+        )
+    return people
+
+
 @dataclass
 class DemoResult:
     operator_created: bool = False
     operator_password: str | None = None
     created: dict[str, int] = field(default_factory=dict)
+    reconciled: int = 0
+    integrations_simulated: bool = False
 
     def count(self, what: str) -> None:
         self.created[what] = self.created.get(what, 0) + 1
@@ -104,13 +161,12 @@ class DemoResult:
 
 def seed_demo() -> DemoResult:
     """Create the demo operator, partners, tenants, users and memberships if missing."""
-    result = DemoResult()
-    rng = random.Random(20261125)  # the same demo on every machine
+    result = DemoResult(integrations_simulated=settings.DEMO_INTEGRATIONS)
     seed_platform_flags()
     operator = _ensure_operator(result)
     partners = _ensure_partners(operator, result)
-    tenants = _ensure_tenants(operator, partners, rng, result)
-    _ensure_users(operator, tenants, rng, result)
+    _ensure_tenants(operator, partners, result)
+    _ensure_users(operator, result)
     return result
 
 
@@ -157,81 +213,66 @@ def _ensure_partners(actor: User, result: DemoResult) -> list[Partner]:
     return partners
 
 
-def _ensure_tenants(
-    actor: User, partners: list[Partner], rng: random.Random, result: DemoResult
-) -> list[Tenant]:
-    statuses = (
-        [TenantStatus.ACTIVE] * 28
-        + [TenantStatus.PENDING] * 5
-        + [TenantStatus.SUSPENDED] * 5
-        + [TenantStatus.DELETED] * 2
-    )
-    plans = [Plan.STARTER] * 18 + [Plan.BUSINESS] * 15 + [Plan.ENTERPRISE] * 7
+def _ensure_tenants(actor: User, partners: list[Partner], result: DemoResult) -> None:
+    # Every status, deleted included: a slug that was ever seeded is never seeded again.
+    existing = set(Tenant.objects.values_list("slug", flat=True))
     now = timezone.now()
-    tenants = []
     for index, (slug, name) in enumerate(TENANTS):
-        tenant = Tenant.objects.filter(slug=slug).first()
-        if tenant is not None:
-            tenants.append(tenant)
+        if slug in existing:
             continue
-        status = statuses[index % len(statuses)]
-        partner = partners[index % 3] if index % 2 else None
+        status = planned_status(index)
         with transaction.atomic():
             tenant = tenant_services.tenant_create(
                 slug=slug,
                 name=name,
-                plan=plans[(index * 7) % len(plans)],
+                plan=PLANS[(index * 7) % len(PLANS)],
                 domains=[f"{slug}.example", f"mail.{slug}.example"][: 1 + index % 2],
-                partner=partner,
+                partner=partners[index % 3] if index % 2 else None,
                 billing_email=f"billing@{slug}.example",
                 status=TenantStatus.PENDING if status == TenantStatus.DELETED else status,
                 actor=actor,
             )
             # Spread creation over the past year so lists and "pending for days" mean something.
-            Tenant.objects.filter(pk=tenant.pk).update(
-                created_at=now - timedelta(days=rng.randint(1, 365), minutes=index)
-            )
-            _demo_provisioning(tenant, status, rng)
+            Tenant.objects.filter(pk=tenant.pk).update(created_at=_created_at(slug, index, now))
+            # A pending tenant is one nobody has reconciled yet, so it is left as it is.
+            if result.integrations_simulated and status != TenantStatus.PENDING:
+                _reconcile_simulated(tenant, actor)
+                result.reconciled += 1
             if status == TenantStatus.DELETED:
                 tenant_services.tenant_soft_delete(tenant=tenant, actor=actor)
         result.count("tenants")
-        tenants.append(tenant)
-    return tenants
 
 
-def _demo_provisioning(tenant: Tenant, status: str, rng: random.Random) -> None:
-    """Provisioning states as reconcile would have left them (reconcile has not run here)."""
-    for integration in Integration.values:
-        if status == TenantStatus.PENDING:
-            state, error = ProvisioningStatus.PENDING, ""
-        elif integration == Integration.OCIS and rng.random() < 0.2:
-            state, error = ProvisioningStatus.NOT_CONFIGURED, ""
-        elif rng.random() < 0.08:
-            state, error = ProvisioningStatus.ERROR, "Upstream answered 502 Bad Gateway"
-        else:
-            state, error = ProvisioningStatus.READY, ""
-        ProvisioningState.objects.filter(tenant=tenant, integration=integration).update(
-            state=state, last_error=error
-        )
+def _created_at(slug: str, index: int, now: datetime) -> datetime:
+    rng = random.Random(f"demo-created:{slug}")  # the same demo on every machine
+    return now - timedelta(days=rng.randint(1, 365), minutes=index)
 
 
-def _ensure_users(
-    actor: User, tenants: list[Tenant], rng: random.Random, result: DemoResult
-) -> None:
-    deleted = set(Tenant.objects.filter(status=TenantStatus.DELETED).values_list("slug", flat=True))
-    live = [t for t in tenants if t.slug not in deleted]
-    for index in range(60):
-        first = FIRST_NAMES[index % len(FIRST_NAMES)]
-        last = LAST_NAMES[(index * 7) % len(LAST_NAMES)]
-        home = live[index % len(live)]
-        email = f"{first}.{last}.{index}@{home.slug}.example".lower()
-        user = User.objects.filter(email=email).first()
-        if user is None:
-            user = operator_services.user_create(email=email, name=f"{first} {last}", actor=actor)
-            result.count("users")
-        role = MemberRole.OWNER if index < len(live) else MemberRole.MEMBER
-        tenant_services.membership_set(tenant=home, user=user, role=role, actor=actor)
-        if index % 5 == 0:  # some people work for two tenants
-            other = live[(index * 3 + 1) % len(live)]
-            if other != home:
-                tenant_services.membership_set(tenant=other, user=user, actor=actor)
+def _reconcile_simulated(tenant: Tenant, actor: User) -> None:
+    """The real reconcile, through the simulated integrations only.
+
+    TRICKY: this runs inside the tenant's seeding transaction, so a tenant and its
+    provisioning land together or not at all. That is only right because nothing
+    is called over the network; a real integration here is refused.
+    """
+    if not all(provisioner.simulated for provisioner in provisioners()):
+        raise RuntimeError("The demo reconciles only through simulated integrations.")
+    tenant_reconcile(tenant=tenant, actor=actor)
+
+
+def _ensure_users(actor: User, result: DemoResult) -> None:
+    people = demo_users()
+    existing = set(
+        User.objects.filter(email__in=[p.email for p in people]).values_list("email", flat=True)
+    )
+    tenants = {t.slug: t for t in Tenant.objects.filter(slug__in=HOME_SLUGS)}
+    for person in people:
+        if person.email in existing:
+            continue  # deactivated, moved or re-roled since: the operators' call, not ours
+        with transaction.atomic():
+            user = operator_services.user_create(email=person.email, name=person.name, actor=actor)
+            home = tenants[person.home]
+            tenant_services.membership_set(tenant=home, user=user, role=person.role, actor=actor)
+            if person.also:
+                tenant_services.membership_set(tenant=tenants[person.also], user=user, actor=actor)
+        result.count("users")

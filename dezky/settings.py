@@ -159,6 +159,13 @@ STALWART_TOKEN = env.str("STALWART_TOKEN", default="")
 OCIS_URL = env.str("OCIS_URL", default="")
 OCIS_TOKEN = env.str("OCIS_TOKEN", default="")
 PROVISIONING_TIMEOUT_SECONDS = env.float("PROVISIONING_TIMEOUT_SECONDS", default=10.0)
+# The demo: Authentik, Stalwart and oCIS are simulated in-process (never called), so
+# reconcile gives believable states; the console says so in a badge on every page.
+DEMO_INTEGRATIONS = env.bool("DEMO_INTEGRATIONS", default=False)
+if DEMO_INTEGRATIONS and DEZKY_ENVIRONMENT == "prod":
+    raise ImproperlyConfigured(
+        "DEMO_INTEGRATIONS simulates provisioning and cannot be on with DEZKY_ENVIRONMENT=prod."
+    )
 OIDC_RP_CLIENT_ID = env.str("OIDC_RP_CLIENT_ID", default="")
 OIDC_RP_CLIENT_SECRET = env.str("OIDC_RP_CLIENT_SECRET", default="")
 OIDC_ISSUER = env.str("OIDC_ISSUER", default="")

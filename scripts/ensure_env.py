@@ -15,6 +15,9 @@ DEFAULTS = """\
 # Written by `make run` for local development; see README.md (Configuration).
 DEBUG=true
 DEZKY_ENVIRONMENT=dev
+# The demo: Authentik, Stalwart and oCIS simulated in-process (nothing is called).
+# false: the real ones, from their URLs and tokens (none set: "not configured").
+DEMO_INTEGRATIONS=true
 # DATABASE_URL=postgres://postgres@127.0.0.1:5432/dezky
 # REDIS_URL=redis://127.0.0.1:6379/0
 """

@@ -15,6 +15,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -40,6 +41,8 @@ class Outcome:
     integration: str
     state: str
     error: str = ""
+    # Answered by the demo's simulated integration (DEMO_INTEGRATIONS); nothing was called.
+    simulated: bool = False
 
 
 def tenant_reconcile(*, tenant: Tenant, actor: User | None, ip: str | None = None) -> list[Outcome]:
@@ -92,18 +95,19 @@ def _release_lease(tenant: Tenant, holder: str) -> None:
 
 
 def _run(provisioner: Provisioner, tenant: Tenant) -> Outcome:
+    integration, simulated = provisioner.integration, provisioner.simulated
     if not provisioner.configured():
-        return Outcome(provisioner.integration, ProvisioningStatus.NOT_CONFIGURED)
+        return Outcome(integration, ProvisioningStatus.NOT_CONFIGURED, simulated=simulated)
     try:
         provisioner.ensure(tenant)
     except ProvisioningFailed as err:
-        return Outcome(provisioner.integration, ProvisioningStatus.ERROR, str(err))
+        return Outcome(integration, ProvisioningStatus.ERROR, str(err), simulated=simulated)
     except Exception as err:  # a bug in one adapter must not stop the others
-        logger.exception("%s provisioning of %s failed", provisioner.integration, tenant.slug)
+        logger.exception("%s provisioning of %s failed", integration, tenant.slug)
         return Outcome(
-            provisioner.integration, ProvisioningStatus.ERROR, f"Unexpected error: {err}"
+            integration, ProvisioningStatus.ERROR, f"Unexpected error: {err}", simulated=simulated
         )
-    return Outcome(provisioner.integration, ProvisioningStatus.READY)
+    return Outcome(integration, ProvisioningStatus.READY, simulated=simulated)
 
 
 @transaction.atomic
@@ -126,8 +130,10 @@ def _record(
                 "last_error_at": now if failed else None,
             },
         )
-    metadata: dict = {
-        "outcomes": {o.integration: {"state": o.state, "error": o.error} for o in outcomes}
+    metadata: dict[str, Any] = {
+        "outcomes": {
+            o.integration: {"state": o.state, "error": o.error, **_simulated(o)} for o in outcomes
+        }
     }
     if locked.status == TenantStatus.PENDING and _ready_to_go_live(outcomes):
         locked.status = TenantStatus.ACTIVE
@@ -138,6 +144,11 @@ def _record(
         action="tenant.reconciled", actor=actor, target=locked, tenant=locked, ip=ip,
         metadata=metadata,
     )  # fmt: skip
+
+
+def _simulated(outcome: Outcome) -> dict[str, bool]:
+    # Only the demo's outcomes carry the key, so the log says which ones were never real.
+    return {"simulated": True} if outcome.simulated else {}
 
 
 def _ready_to_go_live(outcomes: list[Outcome]) -> bool:

@@ -13,7 +13,14 @@ os.environ.setdefault("SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "false")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "false")
 os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
-for var in ("AUTHENTIK_URL", "AUTHENTIK_TOKEN", "OIDC_RP_CLIENT_ID", "OIDC_ISSUER", "REDIS_URL"):
+for var in (
+    "AUTHENTIK_URL",
+    "AUTHENTIK_TOKEN",
+    "OIDC_RP_CLIENT_ID",
+    "OIDC_ISSUER",
+    "REDIS_URL",
+    "DEMO_INTEGRATIONS",
+):
     os.environ.pop(var, None)
 
 from dezky.settings import *  # noqa: E402, F403

@@ -16,6 +16,7 @@ def tenant_group_name(tenant: Tenant) -> str:
 
 class AuthentikProvisioner:
     integration = Integration.AUTHENTIK
+    simulated = False
 
     def configured(self) -> bool:
         # In local identity mode there is no Authentik to provision into.

@@ -13,6 +13,8 @@ class ProvisioningFailed(Exception):
 
 class Provisioner(Protocol):
     integration: str
+    # True only for the demo's stand-ins (tenants/provisioning/simulated.py).
+    simulated: bool
 
     def configured(self) -> bool:
         """True when its URL and credentials are set; otherwise it is never called."""

@@ -16,6 +16,7 @@ def space_marker(tenant: Tenant) -> str:
 
 class OcisProvisioner:
     integration = Integration.OCIS
+    simulated = False
 
     def configured(self) -> bool:
         return bool(settings.OCIS_URL and settings.OCIS_TOKEN)

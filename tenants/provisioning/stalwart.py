@@ -15,6 +15,7 @@ from tenants.provisioning.http import JsonClient, client_for
 
 class StalwartProvisioner:
     integration = Integration.STALWART
+    simulated = False
 
     def configured(self) -> bool:
         return bool(settings.STALWART_URL and settings.STALWART_TOKEN)

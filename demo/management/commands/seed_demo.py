@@ -21,6 +21,21 @@ class Command(BaseCommand):
         result = seed_demo()
         created = ", ".join(f"{n} {what}" for what, n in result.created.items()) or "nothing new"
         self.stdout.write(f"Demo data: {created}.")
+        if result.integrations_simulated:
+            reconciled = (
+                f"{result.reconciled} new tenants reconciled through them"
+                if result.reconciled
+                else "no new tenant to reconcile"
+            )
+            self.stdout.write(
+                "Integrations: simulated (DEMO_INTEGRATIONS=true), nothing is called; "
+                f"{reconciled}."
+            )
+        else:
+            self.stdout.write(
+                "Integrations: real (DEMO_INTEGRATIONS is off); new tenants wait, pending, "
+                "for a reconcile."
+            )
         password = result.operator_password
         if new_password and not password:
             password = demo_operator_set_password()
