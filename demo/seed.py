@@ -229,7 +229,7 @@ def _ensure_tenants(actor: User, partners: list[Partner], result: DemoResult) ->
                 domains=[f"{slug}.example", f"mail.{slug}.example"][: 1 + index % 2],
                 partner=partners[index % 3] if index % 2 else None,
                 billing_email=f"billing@{slug}.example",
-                status=TenantStatus.PENDING if status == TenantStatus.DELETED else status,
+                status=_created_status(status),
                 actor=actor,
             )
             # Spread creation over the past year so lists and "pending for days" mean something.
@@ -238,9 +238,22 @@ def _ensure_tenants(actor: User, partners: list[Partner], result: DemoResult) ->
             if result.integrations_simulated and status != TenantStatus.PENDING:
                 _reconcile_simulated(tenant, actor)
                 result.reconciled += 1
+            # Through the services, so the audit log says when each began (the
+            # overview's "Since" reads it).
+            if status == TenantStatus.SUSPENDED:
+                tenant_services.tenant_suspend(tenant=tenant, actor=actor)
             if status == TenantStatus.DELETED:
                 tenant_services.tenant_soft_delete(tenant=tenant, actor=actor)
         result.count("tenants")
+
+
+def _created_status(planned: str) -> str:
+    """What a tenant is created as: a suspended one is suspended afterwards, a deleted
+    one deleted afterwards, as an operator would have done it."""
+    return {
+        TenantStatus.SUSPENDED: TenantStatus.ACTIVE,
+        TenantStatus.DELETED: TenantStatus.PENDING,
+    }.get(planned, planned)
 
 
 def _created_at(slug: str, index: int, now: datetime) -> datetime:

@@ -63,7 +63,8 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     blocked: list[str] = []
 
     def open_page(**options: Any) -> Any:
-        context = browser.new_context(viewport={"width": 1360, "height": 860}, **options)
+        options.setdefault("viewport", {"width": 1360, "height": 860})
+        context = browser.new_context(**options)
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
