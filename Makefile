@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dezky
 
-.PHONY: run test test-sqlite test-postgres lint format bench demo-password services clean
+.PHONY: run test test-sqlite test-postgres lint typecheck format bench demo-password services clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -45,12 +45,20 @@ $(OIDC_PROVIDER_DIR)/node_modules/.installed: $(OIDC_PROVIDER_DIR)/package.json 
 		echo "npm is missing (apt-get install -y nodejs npm): the OIDC end-to-end tests will not run."; \
 	fi
 
+# The front-end tools in package.json: stylelint and prettier for static/dezky's CSS
+# and JavaScript, axe-core for the browser tests' accessibility scans. Without npm
+# the step says so; the CSS/JS checks then skip and the scans skip (fail with CI=true).
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --no-audit --no-fund --loglevel=error && touch $@; \
+	else \
+		echo "npm is missing (apt-get install -y nodejs npm): CSS/JS lint and accessibility scans will not run."; \
+	fi
+
 # Every check, on SQLite and then on PostgreSQL. CI=true turns a missing
 # PostgreSQL or browser into a failure instead of a skip.
-test: $(VENV)/.installed-test $(OIDC_PROVIDER_DIR)/node_modules/.installed
+test: lint $(VENV)/.installed-test $(OIDC_PROVIDER_DIR)/node_modules/.installed node_modules/.installed
 	@bash scripts/ensure_test_services.sh
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
 	$(MAKE) --no-print-directory test-sqlite
 	$(MAKE) --no-print-directory test-postgres
 
@@ -68,21 +76,37 @@ test-postgres:
 		echo "SKIPPED: PostgreSQL at $(TEST_POSTGRES_URL) is unreachable; only SQLite was tested."; \
 	fi
 
-lint: $(VENV)/.installed-test
+lint: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(MAKE) --no-print-directory typecheck
+	@if [ -f node_modules/.installed ]; then \
+		npx --no-install stylelint "static/dezky/css/**/*.css" && \
+		npx --no-install prettier --check "static/dezky/**/*.{css,js}"; \
+	elif [ "$$CI" = "true" ]; then \
+		echo "npm is missing and CI=true: failing (stylelint and prettier did not run)."; exit 1; \
+	else \
+		echo "SKIPPED: stylelint and prettier (npm is missing)."; \
+	fi
 
-format: $(VENV)/.installed-test
+# mypy with django-stubs over the modules listed in pyproject.toml ([tool.mypy]).
+typecheck: $(VENV)/.installed-test
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-test node_modules/.installed
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+	@if [ -f node_modules/.installed ]; then npx --no-install prettier --write --log-level warn "static/dezky/**/*.{css,js}"; fi
 
 bench: $(VENV)/.installed-test
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } || true
 	@for script in bench/[!_]*.py; do echo "=== $$script ==="; $(BIN)/python $$script || exit 1; done
 	@if $(BIN)/python scripts/postgres_reachable.py "$(TEST_POSTGRES_URL)"; then \
-		echo "=== bench/pages.py on PostgreSQL ==="; \
-		DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/python bench/pages.py || exit 1; \
+		for script in bench/pages.py bench/palette.py; do \
+			echo "=== $$script on PostgreSQL ==="; \
+			DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/python $$script || exit 1; \
+		done; \
 	fi
 
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis

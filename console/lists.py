@@ -106,6 +106,20 @@ class ListState:
             page_number=data.get("page", "1")[:12],
         )
 
+    @classmethod
+    def from_query(cls, path: str, data: QueryDict, spec: ListSpec) -> ListState:
+        """The state of the list at `path` from any query: a write reads the list it was
+        sent from this way (htmx's HX-Current-URL, or the query of a form's action)."""
+        q = search_term(data) if spec.search else ""
+        return cls(
+            path=path,
+            spec=spec,
+            q=q,
+            sort=cls._clean_sort(spec, data.get("sort", "")),
+            filters={f.name: f.clean(data.get(f.name, "")) for f in spec.filters},
+            page_number=data.get("page", "1")[:12],
+        )
+
     @staticmethod
     def _clean_sort(spec: ListSpec, value: str) -> str:
         found = spec.sort(value.lstrip("-"))
@@ -141,7 +155,7 @@ class ListState:
         """Is anything hiding rows (a search or a filter)?"""
         return bool(self.q or self.active_filters)
 
-    def paginate(self, items: Sequence[Any] | Any) -> Page:
+    def paginate(self, items: Sequence[Any] | Any) -> Page[Any]:
         return Paginator(items, self.spec.page_size).get_page(self.page_number)
 
     # ------------------------------------------------------------- writing --

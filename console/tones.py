@@ -24,6 +24,8 @@ _REGISTRY: dict[str, dict[str, str]] = {
     },
     "flag_state": {"off": "neutral", "on": "success", "targeted": "info", "rollout": "warning"},
     "invite_state": {"started": "info", "directory_user_created": "warning", "failed": "danger"},
+    # A person's account: signs in, has never signed in yet, or cannot sign in.
+    "user_status": {"active": "success", "invited": "info", "inactive": "neutral"},
     # Django's message levels, as alerts and toasts show them.
     "message": {
         "success": "success",

@@ -250,10 +250,11 @@ def _ensure_tenants(actor: User, partners: list[Partner], result: DemoResult) ->
 def _created_status(planned: str) -> str:
     """What a tenant is created as: a suspended one is suspended afterwards, a deleted
     one deleted afterwards, as an operator would have done it."""
-    return {
+    afterwards: dict[str, str] = {
         TenantStatus.SUSPENDED: TenantStatus.ACTIVE,
         TenantStatus.DELETED: TenantStatus.PENDING,
-    }.get(planned, planned)
+    }
+    return afterwards.get(planned, planned)
 
 
 def _created_at(slug: str, index: int, now: datetime) -> datetime:

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from console.views.health import favicon, healthz
+from console.views.palette import palette
 from console.views.placeholder import placeholder_view
 from flags.api.urls import api_patterns as flag_api
 from flags.api.urls import ofrep_patterns
@@ -21,6 +22,7 @@ PLACEHOLDERS = ("infrastructure", "support", "billing", "reports", "settings")
 
 shell_patterns = [
     path("", overview, name="overview"),
+    path("palette/", operator_required(palette), name="palette"),
     *(
         path(f"{name}/", operator_required(placeholder_view(f"console:{name}")), name=name)
         for name in PLACEHOLDERS

@@ -11,3 +11,8 @@ class FlagsConfig(AppConfig):
         from flags.seed import seed_flags_after_migrate
 
         post_migrate.connect(seed_flags_after_migrate, sender=self)
+
+        from console import palette
+        from flags.palette import FlagSource
+
+        palette.register(FlagSource())

@@ -33,6 +33,13 @@ class ConflictView:
     entries: list[HistoryEntry]
     older: int
 
+    @property
+    def summary(self) -> str:
+        return (
+            f"You started from version {self.submitted_version}; it is now version "
+            f"{self.current_version}. Nothing was saved. Your values are still in the form below."
+        )
+
 
 def same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):

@@ -74,7 +74,14 @@ class FlagValuesForm(forms.Form):
         label="Rollout %",
         min_value=0,
         max_value=100,
-        error_messages={"invalid": "Enter a whole number from 0 to 100."},
+        # Shown after the field's label ("Rollout %: must be between 0 and 100"), in
+        # the panel, its preview, and by flags.js as the operator types.
+        error_messages={
+            "required": "must be set (0 to 100)",
+            "invalid": "must be a whole number from 0 to 100",
+            "min_value": "must be between 0 and 100",
+            "max_value": "must be between 0 and 100",
+        },
     )
     scope_plans = forms.MultipleChoiceField(label="Plans", choices=Plan.choices, required=False)
     scope_tenant_slugs = SlugListField(label="Tenants")

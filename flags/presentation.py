@@ -16,12 +16,6 @@ from flags.forms import FIELD_LABELS
 from flags.models import Flag, FlagChange, FlagState
 from flags.services import FLAG_EDITABLE_FIELDS
 
-STATE_TONES = {
-    FlagState.OFF: "neutral",
-    FlagState.ON: "success",
-    FlagState.TARGETED: "info",
-    FlagState.ROLLOUT: "accent",
-}
 # Enough slugs to recognise who flips; the count says how many more there are.
 PREVIEW_SLUGS_SHOWN = 20
 SCOPE_AXIS_NAMES = (
@@ -84,7 +78,6 @@ def scope_summary(flag: Flag) -> ScopeSummary:
 @dataclass(frozen=True)
 class FlagRow:
     flag: Flag
-    tone: str
     scope: ScopeSummary
     last_at: datetime | None
     last_by: str
@@ -95,7 +88,6 @@ def _row(flag: Flag, now: datetime) -> FlagRow:
     last_at = getattr(flag, "last_change_at", None)
     return FlagRow(
         flag=flag,
-        tone=STATE_TONES.get(flag.state, "neutral"),
         scope=scope_summary(flag),
         last_at=last_at,
         last_by=(getattr(flag, "last_change_by", "") or "system") if last_at else "",
@@ -103,15 +95,14 @@ def _row(flag: Flag, now: datetime) -> FlagRow:
     )
 
 
-def flag_rows(*, search: str = "") -> list[FlagRow]:
+def flag_rows(flags: Iterable[Flag]) -> list[FlagRow]:
+    """Rows of flags read by `selectors.flag_table` (which annotates the last change)."""
     now = timezone.now()
-    return [
-        _row(flag, now) for flag in selectors.with_last_change(selectors.flag_list(search=search))
-    ]
+    return [_row(flag, now) for flag in flags]
 
 
 def flag_row(key: str) -> FlagRow | None:
-    flag = selectors.with_last_change(Flag.objects.filter(key=key)).first()
+    flag = selectors.flag_table().filter(key=key).first()
     return _row(flag, timezone.now()) if flag else None
 
 
@@ -205,4 +196,45 @@ def preview_context(
         "turned_off": preview.turned_off[:PREVIEW_SLUGS_SHOWN],
         "turned_off_count": len(preview.turned_off),
         "turned_off_more": max(0, len(preview.turned_off) - PREVIEW_SLUGS_SHOWN),
+    }
+
+
+# ----------------------------------------------------------- confirmations --
+
+
+def kill_dialog(key: str, url: str) -> dict[str, str]:
+    """The words of the kill switch's confirmation, the same in its dialog and page."""
+    return {
+        "id": "kill-dialog",
+        "title": f"Kill {key}?",
+        "text": (
+            "Turns the flag off for every tenant right now: state off, rollout 0 %. "
+            "Services pick it up within a second."
+        ),
+        "note": (
+            "The kill switch does not check versions, so it cannot lose a race with another "
+            "operator's edit. Unsaved changes in this panel are discarded."
+        ),
+        "confirm": "Kill flag",
+        "url": url,
+        "icon": "ban",
+    }
+
+
+def delete_dialog(key: str, url: str) -> dict[str, str]:
+    """The words of a flag's delete confirmation, the same in its dialog and page."""
+    return {
+        "id": "delete-dialog",
+        "title": f"Delete {key}?",
+        "text": (
+            "The flag is removed and every service stops getting it. "
+            "Its history stays in the audit log."
+        ),
+        "note": (
+            "The key is retired: it can never be used for a new flag, so a service still "
+            "asking for it gets “not found”, never a different flag with other rules."
+        ),
+        "confirm": "Delete flag",
+        "url": url,
+        "icon": "trash-2",
     }

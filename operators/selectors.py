@@ -6,21 +6,30 @@ annotations, so a page costs the same few queries whatever the number of users.
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from collections.abc import Sequence
+
+from django.db.models import Count, Exists, F, OrderBy, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from operators.models import InviteState, OperatorInvite, User
 from tenants.models import MemberRole, Membership, TenantStatus
-
-USER_VIEWS = ("all", "admins", "inactive")
 
 # A deleted tenant is gone for everyone who looks at a user's tenants.
 _LIVE_STATUSES = [s for s in TenantStatus.values if s != TenantStatus.DELETED]
 
 
 def _with_tenant_count(users: QuerySet[User]) -> QuerySet[User]:
-    return users.annotate(
-        tenant_count=Count("memberships", filter=Q(memberships__tenant__status__in=_LIVE_STATUSES))
+    # TRICKY: a correlated subquery, not Count() over a join: an aggregate would group
+    # every matching user before the page is cut (and again for the pager's count),
+    # where a subquery is worked out for the rows shown unless the list sorts by it.
+    live = (
+        Membership.objects.filter(user=OuterRef("pk"), tenant__status__in=_LIVE_STATUSES)
+        .order_by()
+        .values("user")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
+    return users.annotate(tenant_count=Coalesce(Subquery(live), 0))
 
 
 def operator_team() -> QuerySet[User]:
@@ -63,16 +72,35 @@ def _view_filter(view: str) -> Q:
     return Q()
 
 
-def user_list(*, view: str = "all", search: str = "") -> QuerySet[User]:
-    """Every user, narrowed to a view and a name/email search."""
+def _ordering(fields: Sequence[str]) -> list[str | OrderBy]:
+    """`fields` as an ORM ordering, with "Never" signed in placed the same on every
+    database: the least recent of all (first going up, last going down)."""
+    ordering: list[str | OrderBy] = []
+    for field in fields or ("name", "email", "pk"):
+        name = field.lstrip("-")
+        if name == "last_login":
+            column = F(name)
+            descending = field.startswith("-")
+            ordering.append(
+                column.desc(nulls_last=True) if descending else column.asc(nulls_first=True)
+            )
+        else:
+            ordering.append(field)
+    return ordering
+
+
+def user_list(*, view: str = "", search: str = "", order_by: Sequence[str] = ()) -> QuerySet[User]:
+    """Every user, narrowed to a view ("", "admins", "inactive") and a name/email
+    search, ordered by `order_by` (field names, "-" for descending; by name if empty)."""
     users = _with_tenant_count(User.objects.all()).annotate(is_tenant_admin=_tenant_admin())
-    return _searched(users.filter(_view_filter(view)), search).order_by("name", "email", "pk")
+    return _searched(users.filter(_view_filter(view)), search).order_by(*_ordering(order_by))
 
 
 def user_view_counts(*, search: str = "") -> dict[str, int]:
-    """How many users each view holds for this search, in one query."""
-    return _searched(User.objects.all(), search).aggregate(
-        all=Count("pk"),
+    """How many users each view holds for this search, in one query ("" is every user)."""
+    counts = _searched(User.objects.all(), search).aggregate(
+        every=Count("pk"),
         admins=Count("pk", filter=_view_filter("admins")),
         inactive=Count("pk", filter=_view_filter("inactive")),
     )
+    return {"": counts["every"], "admins": counts["admins"], "inactive": counts["inactive"]}

@@ -3,12 +3,12 @@
     npm pack lucide-static && tar xzf lucide-static-*.tgz
     python scripts/build_icon_sprite.py package [extra-icon ...]
 
-The sprite holds every icon the sidebar names (read from dezky/navigation.py, so a
+The sprite holds every icon the sidebar names (read from console/navigation.py, so a
 new nav entry cannot point at an icon the sprite lacks) plus CHROME_ICONS below.
 A name missing from the package fails the build instead of shipping a blank icon.
 
 Symbols carry fill/stroke/linecap/linejoin but deliberately no stroke-width: the
-`.icon` rule in console.css sets it, and an attribute on the symbol would win over
+`.icon` rule in static/dezky/css/base.css sets it, and an attribute on the symbol would win over
 that inherited value.
 
 Standard library only, so it runs anywhere Python does.
@@ -26,18 +26,20 @@ from xml.sax.saxutils import quoteattr
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "static" / "dezky" / "icons" / "lucide.svg"
-DEFAULT_NAVIGATION = ROOT / "dezky" / "navigation.py"
+DEFAULT_NAVIGATION = ROOT / "console" / "navigation.py"
 
 # Icons the chrome and shared components use, plus ones the coming pages need
 # (row actions, status, sorting); keep sorted so diffs stay readable.
 CHROME_ICONS = (
+    "arrow-down",
     "arrow-left",
     "arrow-right",
-    "arrow-up-down",
-    "arrow-down",
     "arrow-up",
+    "arrow-up-down",
+    "arrow-up-right",
     "ban",
     "bell",
+    "building",
     "check",
     "chevron-down",
     "chevron-left",
@@ -48,22 +50,28 @@ CHROME_ICONS = (
     "circle-check",
     "circle-x",
     "clock",
+    "command",
     "construction",
     "copy",
+    "corner-down-left",
     "ellipsis",
     "external-link",
     "eye",
     "eye-off",
     "filter",  # old name of funnel, kept so either spelling renders
     "funnel",
+    "history",
     "house",
+    "inbox",
     "info",
     "key-round",
+    "keyboard",
     "loader-circle",
     "lock",
     "log-in",
     "log-out",
     "mail",
+    "menu",
     "moon",
     "more-horizontal",  # old name of ellipsis, kept so either spelling renders
     "panel-left-close",
@@ -78,11 +86,14 @@ CHROME_ICONS = (
     "shield-alert",
     "sliders-horizontal",
     "sun",
+    "sun-moon",
     "trash-2",
     "triangle-alert",
     "user",
     "user-plus",
+    "user-round",
     "x",
+    "zap",
 )
 
 SVG_NS = "{http://www.w3.org/2000/svg}"

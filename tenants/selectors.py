@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -29,7 +29,11 @@ from tenants.models import (
 
 FOLLOW_UP_PENDING_DAYS = 7
 TENANTS_READ_SCOPE = "tenants:read"
-CHIP_STATUSES = (TenantStatus.ACTIVE, TenantStatus.PENDING, TenantStatus.SUSPENDED)
+CHIP_STATUSES: tuple[str, ...] = (
+    TenantStatus.ACTIVE.value,
+    TenantStatus.PENDING.value,
+    TenantStatus.SUSPENDED.value,
+)
 
 
 def sees_every_tenant(user: Any) -> bool:
@@ -61,6 +65,48 @@ def _search(tenants: QuerySet[Tenant], search: str) -> QuerySet[Tenant]:
     return tenants.filter(Q(slug__icontains=search) | Q(name__icontains=search))
 
 
+# The problems a tenant can have that an operator should look at (the tenants list's
+# `problem` filter; "follow_up" is any of them, exactly what the overview lists).
+PROBLEMS = (
+    ("provisioning_error", "Provisioning error"),
+    ("pending_long", f"Pending for more than {FOLLOW_UP_PENDING_DAYS} days"),
+    ("follow_up", "Needs follow-up (any reason)"),
+)
+
+
+def _has_error() -> Exists:
+    return Exists(
+        ProvisioningState.objects.filter(tenant=OuterRef("pk"), state=ProvisioningStatus.ERROR)
+    )
+
+
+def _problem(
+    tenants: QuerySet[Tenant], problem: str, now: datetime | None = None
+) -> QuerySet[Tenant]:
+    """Tenants with `problem` (one of PROBLEMS); any other value leaves them as they are."""
+    stale = (now or timezone.now()) - timedelta(days=FOLLOW_UP_PENDING_DAYS)
+    pending_long = Q(status=TenantStatus.PENDING, created_at__lt=stale)
+    if problem == "provisioning_error":
+        return tenants.filter(_has_error())
+    if problem == "pending_long":
+        return tenants.filter(pending_long)
+    if problem == "follow_up":
+        return tenants.filter(Q(status=TenantStatus.SUSPENDED) | Q(_has_error()) | pending_long)
+    return tenants
+
+
+def _narrowed(
+    user: Any, *, plan: str = "", partner: str = "", search: str = "", problem: str = ""
+) -> QuerySet[Tenant]:
+    """Every filter of the tenants list except the status (the chips count across it)."""
+    tenants = visible_tenants(user)
+    if plan:
+        tenants = tenants.filter(plan=plan)
+    if partner:
+        tenants = tenants.filter(partner__slug=partner)
+    return _problem(_search(tenants, search), problem)
+
+
 def tenant_list(
     *,
     user: Any,
@@ -68,27 +114,40 @@ def tenant_list(
     plan: str = "",
     partner: str = "",
     search: str = "",
+    problem: str = "",
     include_deleted: bool = False,
+    order_by: list[str] | tuple[str, ...] = (),
 ) -> QuerySet[Tenant]:
-    """Newest first. Deleted tenants only when asked for by name (status=deleted) or
-    with include_deleted, and then only for callers who see every tenant."""
-    tenants = _with_provisioning(visible_tenants(user))
+    """Newest first unless `order_by` says otherwise. Deleted tenants only when asked for
+    by name (status=deleted) or with include_deleted, and then only for callers who see
+    every tenant."""
+    tenants = _with_provisioning(
+        _narrowed(user, plan=plan, partner=partner, search=search, problem=problem)
+    )
     if status:
         tenants = tenants.filter(status=status)
     elif not include_deleted:
         tenants = tenants.exclude(status=TenantStatus.DELETED)
-    if plan:
-        tenants = tenants.filter(plan=plan)
-    if partner:
-        tenants = tenants.filter(partner__slug=partner)
-    return _search(tenants, search).order_by("-created_at", "-id")
+    ordering = list(order_by) or ["-created_at"]
+    # A unique last key, so a page boundary never moves between two requests.
+    tie = "-id" if ordering[-1].startswith("-") else "id"
+    return tenants.order_by(*ordering, tie)
 
 
-def status_counts(*, user: Any, search: str = "") -> dict[str, int]:
-    """Live counts for the status chips; "all" is every tenant that is not deleted."""
-    tenants = _search(visible_tenants(user).exclude(status=TenantStatus.DELETED), search)
+def status_counts(
+    *, user: Any, search: str = "", plan: str = "", partner: str = "", problem: str = ""
+) -> dict[str, int]:
+    """Live counts for the status chips, under every other filter of the list; "all" is
+    every such tenant that is not deleted. One query."""
+    tenants = _narrowed(user, plan=plan, partner=partner, search=search, problem=problem)
+    tenants = tenants.exclude(status=TenantStatus.DELETED)
     counts = dict(tenants.order_by().values_list("status").annotate(n=Count("id")))
     return {"all": sum(counts.values()), **{s: counts.get(s, 0) for s in CHIP_STATUSES}}
+
+
+def partner_choices() -> list[tuple[str, str]]:
+    """Every partner as (slug, name), for the tenants list's partner filter."""
+    return list(Partner.objects.order_by("name", "slug").values_list("slug", "name"))
 
 
 def tenant_get(*, user: Any, slug: str) -> Tenant:
@@ -106,6 +165,10 @@ class ProvisioningView:
     last_error: str = ""
     last_error_at: datetime | None = None
     updated_at: datetime | None = None
+
+    @property
+    def state_label(self) -> str:
+        return ProvisioningStatus(self.state).label
 
 
 def provisioning_of(tenant: Tenant) -> list[ProvisioningView]:
@@ -141,7 +204,11 @@ def tenant_audit(*, tenant: Tenant, limit: int = 50) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(tenant=tenant).order_by("-at", "-id")[:limit])
 
 
-def partner_list(*, search: str = "") -> QuerySet[Partner]:
+def partner_list(
+    *, search: str = "", order_by: list[str] | tuple[str, ...] = ()
+) -> QuerySet[Partner]:
+    """Partners with their live (`tenant_count`) and active tenants; by name unless
+    `order_by` (which may name `tenant_count`) says otherwise."""
     partners = Partner.objects.annotate(
         tenant_count=Count("tenants", filter=~Q(tenants__status=TenantStatus.DELETED)),
         active_count=Count("tenants", filter=Q(tenants__status=TenantStatus.ACTIVE)),
@@ -149,7 +216,9 @@ def partner_list(*, search: str = "") -> QuerySet[Partner]:
     if search.strip():
         term = search.strip()
         partners = partners.filter(Q(slug__icontains=term) | Q(name__icontains=term))
-    return partners.order_by("name", "slug")
+    ordering = list(order_by) or ["name", "slug"]
+    tie = "-id" if ordering[-1].startswith("-") else "id"
+    return partners.order_by(*ordering, tie)
 
 
 def partner_get(*, slug: str) -> Partner:
@@ -160,9 +229,18 @@ def partner_get(*, slug: str) -> Partner:
 
 
 @dataclass(frozen=True)
+class FollowUpReason:
+    """Why a tenant needs follow-up, and since when (None when nothing records it)."""
+
+    key: str  # suspended | provisioning_error | pending_long
+    label: str
+    since: datetime | None
+
+
+@dataclass(frozen=True)
 class FollowUp:
     tenant: Tenant
-    reasons: tuple[str, ...]
+    reasons: tuple[FollowUpReason, ...]
 
 
 @dataclass(frozen=True)
@@ -180,42 +258,63 @@ class Overview:
     meter: list[tuple[str, int, float, float]] = field(default_factory=list)
 
 
+# The audit actions after which a tenant is suspended: its suspension began at the
+# newest of them (a tenant created suspended has none, and its Since is unknown).
+SUSPENDING_ACTIONS = ("tenant.suspended", "tenant.restored")
+
+
 def needs_follow_up(now: datetime | None = None) -> QuerySet[Tenant]:
-    """Suspended, a provisioning error, or pending for more than a week."""
-    stale = (now or timezone.now()) - timedelta(days=FOLLOW_UP_PENDING_DAYS)
-    errors = ProvisioningState.objects.filter(tenant=OuterRef("pk"), state=ProvisioningStatus.ERROR)
-    return (
-        Tenant.objects.exclude(status=TenantStatus.DELETED)
-        .annotate(has_error=Exists(errors))
-        .filter(
-            Q(status=TenantStatus.SUSPENDED)
-            | Q(has_error=True)
-            | Q(status=TenantStatus.PENDING, created_at__lt=stale)
+    """Suspended, a provisioning error, or pending for more than a week (not deleted):
+    the same tenants as the list's `?problem=follow_up`."""
+    live = Tenant.objects.exclude(status=TenantStatus.DELETED)
+    return _problem(live, "follow_up", now)
+
+
+def _follow_up_rows(now: datetime, limit: int) -> list[FollowUp]:
+    """The most recently changed tenants that need follow-up, each reason with when it
+    began: the oldest current provisioning error, the newest suspension, the creation."""
+    stale = now - timedelta(days=FOLLOW_UP_PENDING_DAYS)
+    first_error = ProvisioningState.objects.filter(
+        tenant=OuterRef("pk"), state=ProvisioningStatus.ERROR, last_error_at__isnull=False
+    ).order_by("last_error_at")
+    suspension = AuditEvent.objects.filter(
+        tenant=OuterRef("pk"), action__in=SUSPENDING_ACTIONS
+    ).order_by("-at", "-id")
+    rows = (
+        needs_follow_up(now)
+        .annotate(
+            has_error=_has_error(),
+            error_since=Subquery(first_error.values("last_error_at")[:1]),
+            suspended_since=Subquery(suspension.values("at")[:1]),
         )
+        .select_related("partner")
+        .order_by("-updated_at", "-id")[:limit]
     )
+    follow = []
+    for tenant in rows:
+        reasons = []
+        if tenant.status == TenantStatus.SUSPENDED:
+            reasons.append(FollowUpReason("suspended", "Suspended", tenant.suspended_since))
+        if tenant.has_error:
+            reasons.append(
+                FollowUpReason("provisioning_error", "Provisioning error", tenant.error_since)
+            )
+        if tenant.status == TenantStatus.PENDING and tenant.created_at < stale:
+            label = f"Pending for more than {FOLLOW_UP_PENDING_DAYS} days"
+            reasons.append(FollowUpReason("pending_long", label, tenant.created_at))
+        follow.append(FollowUp(tenant, tuple(reasons)))
+    return follow
 
 
 def overview(*, recent: int = 8, follow_up: int = 10) -> Overview:
     """The console's home, in a fixed number of queries whatever the data's size."""
     now = timezone.now()
-    stale = now - timedelta(days=FOLLOW_UP_PENDING_DAYS)
     live = Tenant.objects.exclude(status=TenantStatus.DELETED)
     by_status = dict(live.order_by().values_list("status").annotate(n=Count("id")))
     by_plan = dict(live.order_by().values_list("plan").annotate(n=Count("id")))
     recent_rows = list(live.select_related("partner").order_by("-created_at", "-id")[:recent])
-    flagged = needs_follow_up(now)
-    follow_rows = list(flagged.select_related("partner").order_by("-updated_at", "-id")[:follow_up])
-    follow_total = flagged.count()
-    follow = []
-    for tenant in follow_rows:
-        reasons = []
-        if tenant.status == TenantStatus.SUSPENDED:
-            reasons.append("suspended")
-        if tenant.has_error:
-            reasons.append("provisioning error")
-        if tenant.status == TenantStatus.PENDING and tenant.created_at < stale:
-            reasons.append(f"pending for more than {FOLLOW_UP_PENDING_DAYS} days")
-        follow.append(FollowUp(tenant, tuple(reasons)))
+    follow = _follow_up_rows(now, follow_up)
+    follow_total = needs_follow_up(now).count()
     users = User.objects.aggregate(
         all=Count("id"), operators=Count("id", filter=Q(platform_admin=True))
     )

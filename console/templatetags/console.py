@@ -15,6 +15,7 @@
     {% pager page state target="#tenant-results" %}
     {% empty_row 7 "No tenant matches." %}
     {% empty_state "No flags yet" "Create one with New flag." icon="flag" %}
+    {% field_errors form.pct "Rollout %" %}    (id "f-pct-errors" for aria-describedby)
     {% copy_field "invite-link" "Recovery link" result.link %}
     {% confirm_dialog id="suspend" title=... text=... confirm="Suspend" url=... %}
 
@@ -90,8 +91,9 @@ def notice_alert(notice: Any, testid: str = "notice") -> dict[str, Any]:
     return alert(notice.tone, notice.text, testid=testid, focus=True)
 
 
-@register.inclusion_tag("components/page_header.html")
+@register.inclusion_tag("components/page_header.html", takes_context=True)
 def page_header(
+    context: template.Context,
     title: Any,
     subtitle: Any = "",
     eyebrow: Any = "",
@@ -99,7 +101,10 @@ def page_header(
     actions: str = "",
     mono_eyebrow: bool = False,
 ) -> dict[str, Any]:
+    """`actions` is a template (a partial) of the page's buttons; it sees the page's
+    context (their URLs, the CSRF token), under the header's own names."""
     return {
+        **(context.flatten() if actions else {}),
         "title": title,
         "subtitle": subtitle,
         "eyebrow": eyebrow,
@@ -112,6 +117,20 @@ def page_header(
 @register.inclusion_tag("components/sample_label.html")
 def sample_label(tooltip: str = "") -> dict[str, Any]:
     return {"tooltip": tooltip}
+
+
+@register.inclusion_tag("components/field_errors.html")
+def field_errors(field: Any, label: Any = "", id: str = "") -> dict[str, Any]:
+    """A form field's errors, each naming the field. `field` is a bound field (the id is
+    then "<its auto_id>-errors", for the input's aria-describedby) or a list of errors
+    with an explicit `id`; `label` defaults to the field's own."""
+    errors = getattr(field, "errors", field) or []
+    auto_id = getattr(field, "auto_id", "")
+    return {
+        "errors": list(errors),
+        "label": label or getattr(field, "label", ""),
+        "id": id or (f"{auto_id}-errors" if auto_id else "field-errors"),
+    }
 
 
 # ------------------------------------------------------------------- lists --
@@ -142,10 +161,18 @@ def search_box(
 
 
 @register.inclusion_tag("components/list_inputs.html")
-def list_inputs(state: ListState, form_id: str = "list-search-form") -> dict[str, Any]:
+def list_inputs(
+    state: ListState, form_id: str = "list-search-form", exclude: str = "", search: bool = False
+) -> dict[str, Any]:
+    """The list's state as hidden inputs of the form `form_id`. A form of filters beside
+    the search box names the fields it has itself in `exclude` (space-separated) and
+    takes the search along (`search=True`)."""
     params = state.params()
-    params.pop("q", None)
+    if not search:
+        params.pop("q", None)
     params.pop("page", None)
+    for name in exclude.split():
+        params.pop(name, None)
     return {"params": params, "form_id": form_id}
 
 

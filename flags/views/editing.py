@@ -1,24 +1,24 @@
 """Writes from the flags pages (save, kill switch, delete, create) and the small
 read endpoints the panel and the new-flag dialog call while an operator types.
 
-Every write is one audited service call; a refusal from the service becomes a
-message on the field it names, never a 500.
+Every write is one audited service call. A refusal is answered with its true status
+(400 for a field, 409 for a lost race, 404 for a flag deleted meanwhile) and the
+form as the operator left it, the error on the field it names; htmx swaps 4xx
+answers like 2xx. Without JavaScript a write redirects (303) to the page it came
+from, the list's search and sort kept, and the outcome shows as a message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.lists import search_term
-from console.responder import is_fragment
+from console.lists import ListState
+from console.responder import Notice, confirm_page, is_fragment, redirect_with_notice, respond
 from core.errors import ApplicationError, Conflict, NotFound
 from core.request_meta import client_ip
 from flags import selectors, services
@@ -31,8 +31,18 @@ from flags.forms import (
     ScopeSearchForm,
 )
 from flags.models import Flag
-from flags.presentation import flag_row, flag_rows, preview_context
-from flags.views.pages import gone_response, list_context, panel_context
+from flags.presentation import delete_dialog, flag_row, kill_dialog, preview_context
+from flags.views.pages import (
+    TEMPLATE,
+    flag_url,
+    gone_response,
+    list_query,
+    list_state,
+    list_url,
+    page_context,
+    panel_context,
+    results_context,
+)
 from operators.permissions import operator_required
 
 
@@ -48,32 +58,32 @@ def add_service_error(form: Form, error: ValidationError | ApplicationError) -> 
         form.add_error(None, error.messages)
 
 
-def _page_or_fragment(
-    request: HttpRequest, template: str, context: dict[str, Any], **headers: str
+def panel_answer(
+    request: HttpRequest,
+    state: ListState,
+    flag: Flag,
+    *,
+    notice: Notice | None = None,
+    status: int = 200,
+    **panel: Any,
 ) -> HttpResponse:
-    """The panel after a write; without htmx the whole page with the panel open."""
-    if is_fragment(request):
-        response = render(request, template, context)
-        for name, value in headers.items():
-            response[name.replace("_", "-")] = value
-        return response
-    search = search_term(request.POST)
-    rows = flag_rows(search=search)
-    return render(request, "flags/list.html", {**list_context(search=search, rows=rows), **context})
-
-
-def _after_write(request: HttpRequest, key: str, text: str, tone: str = "success") -> HttpResponse:
+    """The panel after a write (or a refused one) with the flag's row as it is now,
+    out of band; without htmx, the whole page with the panel open."""
     if not is_fragment(request):
-        messages.add_message(
-            request, messages.SUCCESS if tone == "success" else messages.INFO, text
-        )
-        return redirect("flags:detail", key=key)
-    context = panel_context(selectors.flag_get(key=key))
-    return render(
-        request,
-        "flags/written.html",
-        {**context, "row": flag_row(key), "toast": text, "toast_tone": tone},
-    )
+        context = page_context(state, flag=flag, **panel)
+        return respond(request, TEMPLATE, context, notice=notice, status=status)
+    context = {
+        **panel_context(flag, query=list_query(state), **panel),
+        "row": flag_row(flag.key),
+        "open_key": flag.key,
+    }
+    return respond(request, TEMPLATE, context, partial="written", notice=notice, status=status)
+
+
+def after_write(request: HttpRequest, state: ListState, key: str, notice: Notice) -> HttpResponse:
+    if not is_fragment(request):
+        return redirect_with_notice(request, flag_url(key, state), notice)
+    return panel_answer(request, state, selectors.flag_get(key=key), notice=notice)
 
 
 # ------------------------------------------------------------------ saving --
@@ -84,20 +94,19 @@ def _after_write(request: HttpRequest, key: str, text: str, tone: str = "success
 def flag_save(request: HttpRequest, key: str) -> HttpResponse:
     form = FlagEditForm(request.POST, auto_id="f-%s")
     base_form = FlagValuesForm(request.POST, prefix="base", auto_id=False)
+    state = list_state(request, key)
     try:
         flag = selectors.flag_get(key=key)
     except NotFound:
         return gone_response(request, key)
 
-    def panel(conflict: ConflictView | None = None) -> HttpResponse:
-        context = panel_context(flag, form=form, base_form=base_form, conflict=conflict)
-        if conflict is None:
-            return _page_or_fragment(request, "flags/panel.html", context)
-        # The list row is as stale as the panel was; bring it up to date too.
-        return _page_or_fragment(request, "flags/written.html", {**context, "row": flag_row(key)})
+    def refused(status: int, conflict: ConflictView | None = None) -> HttpResponse:
+        return panel_answer(
+            request, state, flag, status=status, form=form, base_form=base_form, conflict=conflict
+        )
 
     if not form.is_valid():
-        return panel()
+        return refused(400)
     try:
         saved = services.flag_update(
             key=key,
@@ -111,51 +120,68 @@ def flag_save(request: HttpRequest, key: str) -> HttpResponse:
     except Conflict as error:
         if "current_version" not in error.extra:
             add_service_error(form, error)
-            return panel()
+            return refused(error.status_code)
+        # The panel (and the list row) were as stale as the save: show them as they are.
         flag = selectors.flag_get(key=key)
         submitted = form.cleaned_data["expected_version"]
-        return panel(conflict=conflict_view(flag, form, base_form, submitted))
-    except (ValidationError, ApplicationError) as error:
+        return refused(409, conflict=conflict_view(flag, form, base_form, submitted))
+    except ApplicationError as error:
         add_service_error(form, error)
-        return panel()
+        return refused(error.status_code)
+    except ValidationError as error:
+        add_service_error(form, error)
+        return refused(400)
     if saved.version == flag.version:
-        return _after_write(
-            request, key, "Nothing to save: the flag already had these values.", "info"
-        )
-    return _after_write(request, key, f"Saved {key} (version {saved.version}).")
+        notice = Notice("info", "Nothing to save: the flag already had these values.")
+    else:
+        notice = Notice("success", f"Saved {key} (version {saved.version}).")
+    return after_write(request, state, key, notice)
 
 
 # -------------------------------------------------------- kill and delete --
 
 
+def confirm(request: HttpRequest, key: str, dialog: dict[str, str]) -> HttpResponse:
+    """The GET of an action: its dialog as a page, for a click without JavaScript."""
+    selectors.flag_get(key=key)  # a flag that is gone is the 404 page
+    cancel_url = flag_url(key, list_state(request, key))
+    return confirm_page(request, **dialog, cancel_url=cancel_url)
+
+
 @operator_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def flag_kill(request: HttpRequest, key: str) -> HttpResponse:
+    state = list_state(request, key)
+    if request.method == "GET":
+        return confirm(request, key, kill_dialog(key, request.get_full_path()))
     before = Flag.objects.filter(key=key).values_list("version", flat=True).first()
     try:
         killed = services.flag_kill(key=key, actor=request.user, ip=client_ip(request))
     except NotFound:
         return gone_response(request, key)
     if killed.version == before:
-        return _after_write(request, key, f"{key} was already off at 0 %; nothing changed.", "info")
-    return _after_write(request, key, f"Killed {key}: off for every tenant.")
+        notice = Notice("info", f"{key} was already off at 0 %; nothing changed.")
+    else:
+        notice = Notice("success", f"Killed {key}: off for every tenant.")
+    return after_write(request, state, key, notice)
 
 
 @operator_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def flag_delete(request: HttpRequest, key: str) -> HttpResponse:
+    state = list_state(request)
+    if request.method == "GET":
+        return confirm(request, key, delete_dialog(key, request.get_full_path()))
     try:
         services.flag_delete(key=key, actor=request.user, ip=client_ip(request))
     except NotFound:
         return gone_response(request, key)
-    text = f"Deleted {key}. The key is retired and can never be used again."
+    notice = Notice("success", f"Deleted {key}. The key is retired and can never be used again.")
     if not is_fragment(request):
-        messages.success(request, text)
-        return redirect("flags:list")
-    search = search_term(request.POST)
-    context = {"key": key, "toast": text, "search": search, "rows": flag_rows(search=search)}
-    response = render(request, "flags/deleted.html", context)
-    response["HX-Push-Url"] = reverse("flags:list")
+        return redirect_with_notice(request, list_url(state), notice)
+    # The panel empties (it closes) and the list loses the row; the URL is the list's.
+    response = respond(request, TEMPLATE, results_context(state), partial="deleted", notice=notice)
+    response["HX-Push-Url"] = list_url(state)
     return response
 
 
@@ -166,7 +192,8 @@ def flag_delete(request: HttpRequest, key: str) -> HttpResponse:
 @require_POST
 def flag_create(request: HttpRequest) -> HttpResponse:
     form = FlagCreateForm(request.POST, auto_id="new-flag-%s")
-    search = search_term(request.POST)
+    state = list_state(request)
+    status = 400
     if form.is_valid():
         try:
             flag = services.flag_create(
@@ -175,30 +202,38 @@ def flag_create(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 ip=client_ip(request),
             )
-        except (ValidationError, ApplicationError) as error:
+        except ApplicationError as error:
+            add_service_error(form, error)
+            status = error.status_code
+        except ValidationError as error:
             add_service_error(form, error)
         else:
-            text = f"Created {flag.key}. It is off; set its rules here."
-            if not is_fragment(request):
-                messages.success(request, text)
-                return redirect("flags:detail", key=flag.key)
-            context = {
-                **panel_context(selectors.flag_get(key=flag.key)),
-                **list_context(search=search, rows=flag_rows(search=search)),
-                "toast": text,
-                "toast_tone": "success",
-            }
-            response = render(request, "flags/created.html", context)
-            # The dialog's form asked for itself to be replaced; the new flag's panel
-            # goes into the side panel instead.
-            response["HX-Retarget"] = "#flag-panel"
-            response["HX-Reswap"] = "innerHTML"
-            response["HX-Push-Url"] = reverse("flags:detail", kwargs={"key": flag.key})
-            return response
+            return created(request, flag)
     if is_fragment(request):
-        return render(request, "flags/new_flag.html#form", {"create_form": form})
-    context = list_context(search=search, rows=flag_rows(search=search))
-    return render(request, "flags/list.html", {**context, "create_form": form, "create_open": True})
+        context = {"create_form": form, "query": list_query(state)}
+        return respond(request, TEMPLATE, context, partial="new_flag_form", status=status)
+    context = page_context(state, create_form=form, create_open=True)
+    return respond(request, TEMPLATE, context, status=status)
+
+
+def created(request: HttpRequest, flag: Flag) -> HttpResponse:
+    notice = Notice("success", f"Created {flag.key}. It is off; set its rules here.")
+    state = list_state(request, flag.key)
+    url = flag_url(flag.key, state)
+    if not is_fragment(request):
+        return redirect_with_notice(request, url, notice)
+    context = {
+        **results_context(state, open_key=flag.key),
+        **panel_context(selectors.flag_get(key=flag.key), query=list_query(state)),
+        "create_form": FlagCreateForm(auto_id="new-flag-%s"),
+    }
+    response = respond(request, TEMPLATE, context, partial="created", notice=notice)
+    # The dialog's form asked for itself to be replaced; the new flag's panel goes
+    # into the side panel instead (and the list and a fresh dialog out of band).
+    response["HX-Retarget"] = "#flag-panel"
+    response["HX-Reswap"] = "innerHTML"
+    response["HX-Push-Url"] = url
+    return response
 
 
 @operator_required
@@ -210,11 +245,8 @@ def key_check(request: HttpRequest) -> HttpResponse:
         form = FlagCreateForm({"key": key})
         form.is_valid()
         errors = list(form.errors.get("key", []))
-    return render(
-        request,
-        "flags/new_flag.html#key_feedback",
-        {"key": key.strip(), "key_errors": errors, "checked": bool(key.strip())},
-    )
+    context = {"key": key.strip(), "key_errors": errors, "checked": bool(key.strip())}
+    return respond(request, "flags/new_flag.html#key_feedback", context)
 
 
 # ---------------------------------------------------- preview and options --
@@ -223,9 +255,11 @@ def key_check(request: HttpRequest) -> HttpResponse:
 @operator_required
 @require_GET
 def flag_preview(request: HttpRequest, key: str) -> HttpResponse:
-    form = FlagPreviewForm(request.GET)
+    form = FlagPreviewForm(request.GET, auto_id="f-%s")
     if not form.is_valid():
-        return render(request, "flags/preview.html", {"preview": None, "preview_form": form})
+        # What the preview cannot compute names the fields and their errors. It is the
+        # answer to a question (who would get this?), not a refused write: a 200.
+        return respond(request, "flags/preview.html", {"preview": None, "preview_form": form})
     data = form.cleaned_data
     preview = preview_context(
         key=key,
@@ -234,7 +268,7 @@ def flag_preview(request: HttpRequest, key: str) -> HttpResponse:
         scope=form.scope(),
         environment=form.environment(),
     )
-    return render(request, "flags/preview.html", {"preview": preview, "preview_form": form})
+    return respond(request, "flags/preview.html", {"preview": preview, "preview_form": form})
 
 
 @operator_required
@@ -242,11 +276,11 @@ def flag_preview(request: HttpRequest, key: str) -> HttpResponse:
 def scope_options(request: HttpRequest) -> HttpResponse:
     form = ScopeSearchForm(request.GET)
     if not form.is_valid():
-        return render(request, "flags/scope_options.html", {"options": [], "axis": ""})
+        return respond(request, "flags/scope_options.html", {"options": [], "axis": ""})
     axis = form.cleaned_data["axis"]
     search = form.cleaned_data["find"].strip()
     chosen = set(request.GET.getlist(f"scope_{axis}"))
-    return render(
+    return respond(
         request,
         "flags/scope_options.html",
         {

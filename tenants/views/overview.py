@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from console.responder import respond
 from operators.permissions import operator_required
 from tenants import selectors
 
@@ -13,4 +13,4 @@ from tenants import selectors
 @operator_required
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenants/overview.html", {"overview": selectors.overview()})
+    return respond(request, "tenants/overview.html", {"overview": selectors.overview()})

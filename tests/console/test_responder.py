@@ -54,7 +54,9 @@ def test_the_list_components_write_the_state_back_into_every_link(samples) -> No
     assert 'href="/samples/?q=sample"' in html  # the "All" chip drops the filter
     # The search form sends the current filter along (inputs inside the region).
     assert 'name="kind" value="even" form="list-search-form"' in html
-    assert re.search(r'role="status"[^>]*data-testid="result-count"><span class="tabular">60<', html)
+    assert re.search(
+        r'role="status"[^>]*data-testid="result-count"><span class="tabular">60<', html
+    )
 
 
 def test_a_notice_is_a_message_on_a_page_and_a_toast_on_a_swap(samples) -> None:

@@ -14,6 +14,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 PUBLIC = "public"  # anyone, no login
 CONSOLE = "console"  # operators; anonymous -> login page, signed-in non-operator -> 403
 CONSOLE_POST = "console-post"  # a console write: the same rule for POST; GET is refused
+# A console action that also works without JavaScript: its GET is the confirmation as
+# a page (the CONSOLE rule) and its POST does it (the CONSOLE_POST rule).
+CONSOLE_ACTION = "console-action"
 # A console page about one tenant or partner: the CONSOLE rule, checked with the object
 # in place (the slug must exist for the 200) by tests/tenants/test_views.py.
 CONSOLE_OBJECT = "console-object"
@@ -53,6 +56,7 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "ofrep:ofrep-bulk": (API, {}, {"POST": "flags:evaluate"}),
     "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}, {"POST": "flags:evaluate"}),
     "console:overview": (CONSOLE, {}),
+    "console:palette": (CONSOLE, {}),
     "console:infrastructure": (CONSOLE, {}),
     "console:support": (CONSOLE, {}),
     "console:billing": (CONSOLE, {}),
@@ -61,8 +65,9 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "operators:users": (CONSOLE, {}),
     "operators:team": (CONSOLE, {}),
     "operators:invite": (CONSOLE, {}),
+    # GET is the confirm page (the team page when the invite is gone); POST discards.
     "operators:invite_discard": (
-        CONSOLE_POST,
+        CONSOLE_ACTION,
         {"invite_id": "5e1d7c3a-0000-4000-8000-00000000d15c"},
     ),
     "tenants:list": (CONSOLE, {}),
@@ -70,10 +75,10 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "tenants:detail": (CONSOLE_OBJECT, {"slug": "acme"}),
     "tenants:partner": (CONSOLE_OBJECT, {"slug": "nordic-it"}),
     "tenants:update": (CONSOLE_POST, {"slug": "acme"}),
-    "tenants:suspend": (CONSOLE_POST, {"slug": "acme"}),
-    "tenants:resume": (CONSOLE_POST, {"slug": "acme"}),
-    "tenants:delete": (CONSOLE_POST, {"slug": "acme"}),
-    "tenants:reconcile": (CONSOLE_POST, {"slug": "acme"}),
+    "tenants:suspend": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: its confirm page
+    "tenants:resume": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: its confirm page
+    "tenants:delete": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: its confirm page
+    "tenants:reconcile": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: its confirm page
     "flags:list": (CONSOLE, {}),
     "flags:detail": (CONSOLE, {"key": "jmap_native_v2"}),
     "flags:key_check": (CONSOLE, {}),
@@ -81,8 +86,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "flags:preview": (CONSOLE, {"key": "jmap_native_v2"}),
     "flags:create": (CONSOLE_POST, {}),
     "flags:save": (CONSOLE_POST, {"key": "jmap_native_v2"}),
-    "flags:kill": (CONSOLE_POST, {"key": "jmap_native_v2"}),
-    "flags:delete": (CONSOLE_POST, {"key": "jmap_native_v2"}),
+    "flags:kill": (CONSOLE_ACTION, {"key": "jmap_native_v2"}),
+    "flags:delete": (CONSOLE_ACTION, {"key": "jmap_native_v2"}),
     "audit:list": (CONSOLE, {}),
 }
 

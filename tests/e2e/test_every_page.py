@@ -50,7 +50,13 @@ PAGES = [
     "/reports/",
 ]
 # Where a page's swaps push URLs that a person comes back to.
-PUSHING_PAGES = ["/tenants/", f"/tenants/{TENANT}/?tab=overview", "/partners/", "/users/", "/flags/"]
+PUSHING_PAGES = [
+    "/tenants/",
+    f"/tenants/{TENANT}/?tab=overview",
+    "/partners/",
+    "/users/",
+    "/flags/",
+]
 AWAY = "/partners/"  # a full navigation away, to come back from with Back
 
 

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from operators.models import InviteState, OperatorInvite, User
+from operators.views.team import SWAP_ERROR_HEADER
 from tests.audit_helpers import watch_audit
 from tests.operators.factories import OperatorFactory, UserFactory
 
@@ -44,10 +45,32 @@ class TestTeamPage:
         client.force_login(me)
         html = client.get(TEAM).text
         assert _rows(html, "operator-row") == ["lead@dezky.example", "away@dezky.example"]
-        assert "Inactive" in html and "Active" in html
-        assert re.search(r'<td class="num">1</td>', html)
+        assert '<span class="badge badge-neutral badge-dot">Inactive</span>' in html
+        assert re.search(r'<td class="num" data-label="Tenants">1</td>', html)
         assert 'data-testid="invite-operator"' in html
         assert 'data-testid="invite-form"' in html  # the dialog's first step is on the page
+
+    def test_status_badges_say_active_invited_or_inactive(self, client) -> None:
+        from django.utils import timezone
+
+        me = OperatorFactory(last_login=timezone.now())
+        OperatorFactory(email="new@dezky.example")
+        OperatorFactory(email="away@dezky.example", is_active=False)
+        client.force_login(me)
+        html = client.get(TEAM).text
+        badges = dict(
+            re.findall(
+                r'data-email="([^"]+)">.*?<span class="badge badge-(\w+) badge-dot">', html, re.S
+            )
+        )
+        assert badges == {me.email: "success", "new@dezky.example": "info",
+                          "away@dezky.example": "neutral"}  # fmt: skip
+        assert ">Invited</span>" in html and ">Inactive</span>" in html
+
+    def test_avatars_carry_the_name_and_the_initials(self, client) -> None:
+        me = OperatorFactory(name="Robin Example")
+        client.force_login(me)
+        assert 'data-avatar="Robin Example" aria-hidden="true">RE</span>' in client.get(TEAM).text
 
     def test_manage_in_authentik_is_shown_only_in_authentik_mode(
         self, operator_client, fake_authentik
@@ -59,9 +82,11 @@ class TestTeamPage:
         assert "manage-in-authentik" not in operator_client.get(TEAM).text
 
     def test_an_htmx_request_gets_only_the_list(self, operator_client) -> None:
-        html = operator_client.get(TEAM, **HTMX).text
+        response = operator_client.get(TEAM, **HTMX)
+        html = response.text
         assert 'data-testid="operators-table"' in html
         assert "<html" not in html and "invite-dialog" not in html
+        assert "HX-Request" in response["Vary"] and response["Cache-Control"] == "no-store"
 
     def test_unfinished_invites_are_shown_with_a_retry(self, operator_client) -> None:
         invite = OperatorInvite.objects.create(
@@ -122,7 +147,8 @@ class TestDiscardInvite:
         invite = _stuck_invite()
         html = operator_client.get(TEAM).text
         dialog_id = f"discard-invite-{invite.pk}"
-        assert f'data-dialog-open="{dialog_id}"' in html
+        # The opener is a link to the confirm page, so it works without JavaScript too.
+        assert f'href="{_discard_url(invite)}" role="button" data-dialog-open="{dialog_id}"' in html
         dialog = re.search(rf'<dialog[^>]*id="{dialog_id}".*?</dialog>', html, re.S).group(0)
         assert f'hx-post="{_discard_url(invite)}"' in dialog
         assert 'hx-target="#operator-team"' in dialog
@@ -152,8 +178,10 @@ class TestDiscardInvite:
         )  # fmt: skip
         with watch_audit() as log:
             response = operator_client.post(_discard_url(invite), **HTMX)
-        assert response.status_code == 200  # htmx swaps 2xx only
-        assert "alert-danger" in response.text and "has finished" in response.text
+        assert response.status_code == 409  # its true status; htmx swaps 4xx like 2xx
+        notice = re.search(r'<div class="alert alert-danger" role="alert"[^>]*>', response.text)[0]
+        assert 'data-testid="team-notice"' in notice and "data-swap-focus" in notice
+        assert "has finished" in response.text
         log.none()
         assert OperatorInvite.objects.filter(pk=invite.pk).exists()
 
@@ -163,20 +191,60 @@ class TestDiscardInvite:
         invite.delete()
         response = operator_client.post(url, **HTMX)
         assert response.status_code == 200 and "gone already" in response.text
+        assert "alert-info" in response.text
 
     def test_without_htmx_it_redirects_back_with_a_message(self, operator_client) -> None:
         invite = _stuck_invite()
         response = operator_client.post(_discard_url(invite), follow=True)
-        assert response.redirect_chain == [(TEAM, 302)]
+        assert response.redirect_chain == [(TEAM, 303)]
         assert "Discarded the invite of stuck@dezky.example." in response.text
         assert _rows(response.text, "open-invite") == []
 
-    def test_only_operators_may_discard_and_get_is_refused(self, client) -> None:
+    def test_without_javascript_discard_leads_to_a_confirm_page_that_posts(
+        self, operator_client
+    ) -> None:
+        invite = _stuck_invite()
+        url = _discard_url(invite)
+        page = operator_client.get(url)
+        assert page.status_code == 200
+        html = page.text
+        assert '<aside class="sidebar"' in html and 'data-testid="confirm-page"' in html
+        assert "Discard the invite of stuck@dezky.example?" in html
+        assert "Authentik is not touched" in html
+        form = re.search(r"<form[^>]*>", html[html.index('data-testid="confirm-page"') :])[0]
+        assert f'method="post" action="{url}"' in form and "hx-post" not in form
+        assert f'href="{TEAM}">Cancel</a>' in html
+        assert OperatorInvite.objects.filter(pk=invite.pk).exists()  # a GET changes nothing
+        done = operator_client.post(url, follow=True)
+        assert done.redirect_chain == [(TEAM, 303)]
+        assert "Discarded the invite of stuck@dezky.example." in done.text
+
+    def test_the_confirm_page_of_a_gone_invite_is_the_team_page_saying_so(
+        self, operator_client
+    ) -> None:
+        invite = _stuck_invite()
+        url = _discard_url(invite)
+        invite.delete()
+        response = operator_client.get(url)
+        assert response.status_code == 200
+        assert 'data-testid="operators-table"' in response.text and "gone already" in response.text
+
+    def test_a_local_invite_promises_nothing_about_authentik(self, operator_client) -> None:
+        invite = OperatorInvite.objects.create(
+            email="local@dezky.example", name="Local", directory="local",
+            state=InviteState.FAILED, last_error="Sample failure.",
+        )  # fmt: skip
+        html = operator_client.get(_discard_url(invite)).text
+        assert "Discard the invite of local@dezky.example?" in html
+        assert "Authentik" not in html[html.index('data-testid="confirm-page"') :]
+
+    def test_only_operators_may_discard(self, client) -> None:
         invite = _stuck_invite()
         client.force_login(UserFactory())
         assert client.post(_discard_url(invite), **HTMX).status_code == 403
-        client.force_login(OperatorFactory())
-        assert client.get(_discard_url(invite)).status_code == 405
+        assert client.get(_discard_url(invite)).status_code == 403
+        client.logout()
+        assert client.post(_discard_url(invite)).status_code == 302
         assert OperatorInvite.objects.filter(pk=invite.pk).exists()
         assert not AuditEvent.objects.filter(action="platform.invite_discarded").exists()
 
@@ -201,6 +269,10 @@ class TestInviteDialog:
         password = _password(html)
         assert 'value="new.ops@dezky.example"' in html
         assert "Shown only this once" in html
+        # Each value is a copy field: a labelled read-only input and its Copy button.
+        for testid in ("invite-username", "invite-password"):
+            assert f'data-copy-target="#{testid}" data-testid="copy-{testid}"' in html
+        assert "expire" not in html  # a temporary password has no expiry to promise
         user = User.objects.get(email="new.ops@dezky.example")
         assert user.platform_admin and user.check_password(password)
         # Never again: not on the team page, not in the dialog's next first step.
@@ -217,6 +289,11 @@ class TestInviteDialog:
         assert 'data-handoff="link"' in response.text
         assert f'value="{fake_authentik.url}/if/flow/default-recovery-flow/' in response.text
         assert "invite-password" not in response.text
+        assert 'data-copy-target="#invite-link" data-testid="copy-invite-link" autofocus' in (
+            response.text
+        )
+        # Only Authentik knows its brand's setting; the page says the default as a default.
+        assert "Authentik's recovery links expire (30 minutes by default)" in response.text
 
     def test_authentik_invite_without_a_recovery_flow_sets_a_temporary_password(
         self, operator_client, fake_authentik
@@ -254,8 +331,15 @@ class TestInviteDialog:
     ) -> None:
         response = _invite(operator_client, name=name, email=email, **HTMX)
         assert response.status_code == 400
-        assert f'id="invite-{field}-errors"' in response.text
-        assert 'data-testid="invite-form"' in response.text
+        assert SWAP_ERROR_HEADER not in response  # a 4xx swaps by the console's policy
+        html = response.text
+        assert f'id="invite-{field}-errors"' in html
+        assert 'data-testid="invite-form"' in html
+        # The invalid field says so and points at its error (focus lands on it after the swap).
+        field_input = re.search(rf'<input[^>]*id="invite-{field}"[^>]*>', html, re.S)[0]
+        assert 'aria-invalid="true"' in field_input
+        assert re.search(rf'aria-describedby="[^"]*invite-{field}-errors"', field_input)
+        assert html.count('aria-invalid="true"') == 1
         assert not OperatorInvite.objects.exists()
 
     def test_a_duplicate_is_a_409_shown_on_the_email(self, operator_client) -> None:
@@ -264,6 +348,7 @@ class TestInviteDialog:
         assert response.status_code == 409
         errors = re.search(r'id="invite-email-errors".*?</div>', response.text, re.S).group(0)
         assert "already has an account" in errors
+        assert re.search(r'id="invite-email"[^>]*aria-invalid="true"', response.text, re.S)
 
     def test_a_duplicate_in_authentik_is_a_409(self, operator_client, fake_authentik) -> None:
         fake_authentik.add_user("taken@dezky.example")
@@ -275,8 +360,9 @@ class TestInviteDialog:
         settings.INVITES_PER_MINUTE = 1
         assert _invite(operator_client, email="a@dezky.example", **HTMX).status_code == 201
         response = _invite(operator_client, email="b@dezky.example", **HTMX)
-        assert response.status_code == 429
+        assert response.status_code == 429 and SWAP_ERROR_HEADER not in response
         assert 'data-status="429"' in response.text and "invites a minute" in response.text
+        assert "Too many invites" in response.text
         assert 'value="b@dezky.example"' in response.text  # nothing typed is lost
 
     def test_an_authentik_failure_is_a_502_with_its_words_and_the_retry_finishes(
@@ -285,7 +371,10 @@ class TestInviteDialog:
         fake_authentik.inject("POST", r"/set_password/$", "500")
         response = _invite(operator_client, **HTMX)
         assert response.status_code == 502
+        # Marked as a rendered answer: shell.js swaps it, where a bare 5xx is only a toast.
+        assert response[SWAP_ERROR_HEADER] == "error"
         assert 'data-status="502"' in response.text
+        assert "Authentik failed; nothing was finished" in response.text
         assert "Authentik answered 500: Internal Server Error." in response.text
         assert "Server Error&lt;/h1&gt;" not in response.text  # its HTML page is not echoed
         assert not User.objects.filter(email="new.ops@dezky.example").exists()
@@ -303,7 +392,19 @@ class TestInviteDialog:
         response = _invite(operator_client)
         assert response.status_code == 201
         assert "<html" in response.text and 'data-testid="invite-credential"' in response.text
+        assert "no-store" in response["Cache-Control"]  # the credential page is never kept
+        assert 'href="/operator-team/" data-testid="invite-done"' in response.text
+        main = response.text.split('id="main"')[1].split("</main>")[0]
+        assert "data-dialog-close" not in main
         assert _invite(operator_client, email="bad").status_code == 400
+
+    def test_invite_operator_is_a_link_to_that_page(self, operator_client) -> None:
+        html = operator_client.get(TEAM).text
+        assert re.search(
+            rf'<a class="btn btn-primary" href="{INVITE}" role="button" '
+            r'data-dialog-open="invite-dialog" data-testid="invite-operator"',
+            html,
+        )
 
 
 class TestWhoMayInvite:

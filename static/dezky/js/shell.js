@@ -38,7 +38,8 @@
     var dark = root.dataset.theme !== "light";
     var compact = root.dataset.density === "compact";
     var collapsed = root.dataset.sidebar === "collapsed";
-    var iconsOnly = collapsed || narrowScreen.matches;
+    // On a phone the sidebar is a drawer with full labels, never the icon rail.
+    var iconsOnly = collapsed && !narrowScreen.matches;
 
     document.querySelectorAll("[data-theme-toggle]").forEach(function (el) {
       el.setAttribute("aria-checked", String(dark));
@@ -90,7 +91,8 @@
   window.addEventListener("storage", function (event) {
     if (event.key === KEYS.theme) root.dataset.theme = event.newValue === "light" ? "light" : "dark";
     else if (event.key === KEYS.density) root.dataset.density = event.newValue === "compact" ? "compact" : "comfy";
-    else if (event.key === KEYS.sidebar) root.dataset.sidebar = event.newValue === "collapsed" ? "collapsed" : "expanded";
+    else if (event.key === KEYS.sidebar)
+      root.dataset.sidebar = event.newValue === "collapsed" ? "collapsed" : "expanded";
     else return;
     syncControls();
   });
@@ -124,12 +126,9 @@
   }
 
   function menuItems(panel) {
-    return Array.prototype.filter.call(
-      panel.querySelectorAll('[role^="menuitem"]'),
-      function (el) {
-        return !el.disabled && el.offsetParent !== null;
-      }
-    );
+    return Array.prototype.filter.call(panel.querySelectorAll('[role^="menuitem"]'), function (el) {
+      return !el.disabled && el.offsetParent !== null;
+    });
   }
 
   function showMenu(wrapper, focusLast) {
@@ -358,8 +357,10 @@
     if (target.matches && target.matches("dialog[data-dialog][open]")) {
       var box = target.getBoundingClientRect();
       var inside =
-        event.clientX >= box.left && event.clientX <= box.right &&
-        event.clientY >= box.top && event.clientY <= box.bottom;
+        event.clientX >= box.left &&
+        event.clientX <= box.right &&
+        event.clientY >= box.top &&
+        event.clientY <= box.bottom;
       // Keyboard-activated clicks report 0,0; never treat those as backdrop clicks.
       if (!inside && (event.clientX !== 0 || event.clientY !== 0)) target.close("backdrop");
       return;
@@ -395,8 +396,13 @@
   document.addEventListener("keydown", function (event) {
     var typing = isTyping(event.target);
     // Ctrl+[ / Cmd+[ toggles the sidebar. `code` covers layouts where "[" needs AltGr.
-    if ((event.ctrlKey || event.metaKey) && !event.altKey && !event.shiftKey && !typing &&
-        (event.key === "[" || event.code === "BracketLeft")) {
+    if (
+      (event.ctrlKey || event.metaKey) &&
+      !event.altKey &&
+      !event.shiftKey &&
+      !typing &&
+      (event.key === "[" || event.code === "BracketLeft")
+    ) {
       event.preventDefault();
       toggleSidebar();
       return;
@@ -552,11 +558,25 @@
     region.appendChild(box);
   }
 
+  // A 5xx that a console view rendered on purpose (a form saying that an upstream such
+  // as Authentik failed, with its words) carries `X-Console-Swap: error`: it swaps
+  // like a 4xx. A bare 5xx (a crash, a proxy's error page) never does.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var xhr = event.detail && event.detail.xhr;
+    if (xhr && xhr.status >= 500 && xhr.getResponseHeader("X-Console-Swap") === "error") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   // 5xx answers and lost connections swap nothing (the status policy in base.html);
   // say so instead of leaving the click without an answer.
   document.addEventListener("htmx:responseError", function (event) {
     var status = event.detail && event.detail.xhr ? event.detail.xhr.status : 0;
-    toast("danger", "The console answered " + status + " and nothing was changed on this page. Try again; if it persists, reload.");
+    toast(
+      "danger",
+      "The console answered " + status + " and nothing was changed on this page. Try again; if it persists, reload."
+    );
   });
   document.addEventListener("htmx:sendError", function () {
     toast("danger", "The console could not be reached. Check the connection and try again.");
@@ -573,7 +593,7 @@
     document.querySelectorAll("[data-drawer-toggle]").forEach(function (el) {
       el.setAttribute("aria-expanded", "true");
     });
-    var first = document.querySelector("#sidebar a[aria-current='page'], #sidebar a");
+    var first = document.querySelector("#sidebar a[aria-current='page']") || document.querySelector("#sidebar a");
     if (first) first.focus();
   }
 
