@@ -94,17 +94,7 @@ class ListState:
 
     @classmethod
     def from_request(cls, request: HttpRequest, spec: ListSpec) -> ListState:
-        data = request.GET
-        q = search_term(data) if spec.search else ""
-        filters = {f.name: f.clean(data.get(f.name, "")) for f in spec.filters}
-        return cls(
-            path=request.path,
-            spec=spec,
-            q=q,
-            sort=cls._clean_sort(spec, data.get("sort", "")),
-            filters=filters,
-            page_number=data.get("page", "1")[:12],
-        )
+        return cls.from_query(request.path, request.GET, spec)
 
     @classmethod
     def from_query(cls, path: str, data: QueryDict, spec: ListSpec) -> ListState:

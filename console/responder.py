@@ -21,6 +21,8 @@ from django_htmx.middleware import HtmxDetails
 
 from console import tones
 
+SWAP_ERROR_HEADER = "X-Console-Swap"
+
 _LEVELS = {
     "success": messages.SUCCESS,
     "info": messages.INFO,
@@ -66,6 +68,10 @@ def respond(
         messages.add_message(request, _LEVELS.get(notice.tone, messages.INFO), notice.text)
     name = f"{template}#{partial}" if fragment else template
     response = render(request, name, context or {}, status=status)
+    if status >= 500:
+        # A 5xx rendered on purpose (a form saying that Authentik failed, in its words)
+        # swaps like a 4xx; a bare 5xx (a crash, a proxy's page) never does (shell.js).
+        response[SWAP_ERROR_HEADER] = "error"
     if notice is not None and fragment:
         response.content += toast_html(request, notice).encode()
     return response

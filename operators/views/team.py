@@ -3,9 +3,8 @@
 The dialog posts to `invite`, which calls the same service as POST
 /api/users/invite/ and answers with its true status: 201 with the credential, or the
 form with the error in it as 400, 409, 429 (the service's refusals) or 502 (Authentik
-failed). htmx swaps 4xx answers like 2xx (base.html); the 502 is marked as a
-rendered answer (`SWAP_ERROR_HEADER`), which shell.js swaps too, so an error is
-shown where it happened.
+failed). htmx swaps 4xx answers like 2xx (base.html), and the responder marks a 5xx it
+rendered on purpose so that shell.js swaps it too: an error is shown where it happened.
 
 `invite_discard` removes an unfinished invite. Its GET is the confirm dialog as a
 page (for a click without JavaScript); its POST answers an htmx swap with the
@@ -36,8 +35,6 @@ from operators.models import OperatorInvite
 from operators.permissions import operator_required
 
 FORM_PREFIX = "invite-%s"  # ids of the dialog's inputs: invite-name, invite-email
-# A 5xx answer that is a rendered form, not a failure of the console (shell.js).
-SWAP_ERROR_HEADER = "X-Console-Swap"
 # What a refusal that is not about one field is called above its words.
 ERROR_TITLES = {
     409: "Already taken",
@@ -87,10 +84,7 @@ def _step(request: HttpRequest, context: dict[str, Any], *, status: int = 200) -
     """The dialog's step (a swap) or the invite page (without JavaScript). Neither a
     credential nor what was typed may be kept by a cache or Back: the middleware
     makes fragments no-store, and `never_cache` the page."""
-    response = respond(request, "operators/invite.html", context, partial="step", status=status)
-    if status >= 500:
-        response[SWAP_ERROR_HEADER] = "error"
-    return response
+    return respond(request, "operators/invite.html", context, partial="step", status=status)
 
 
 @operator_required

@@ -89,7 +89,10 @@ def _delete(request: HttpRequest, tenant: Tenant) -> Notice:
 def _reconcile(request: HttpRequest, tenant: Tenant) -> Notice:
     outcomes = tenant_reconcile(tenant=tenant, actor=request.user, ip=client_ip(request))
     failed = [o.integration for o in outcomes if o.state == "error"]
-    summary = ", ".join(f"{o.integration} {o.state.replace('_', ' ')}" for o in outcomes)
+    summary = ", ".join(
+        f"{o.integration} {o.state.replace('_', ' ')}{' (simulated)' if o.simulated else ''}"
+        for o in outcomes
+    )
     return Notice("warning" if failed else "success", f"Reconcile finished: {summary}.")
 
 

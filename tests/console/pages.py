@@ -33,6 +33,13 @@ def sample_list(request: HttpRequest) -> HttpResponse:
     return respond(request, "sample/list.html", context, partial="results", notice=notice)
 
 
+def upstream_failed(request: HttpRequest) -> HttpResponse:
+    notice = Notice("danger", "The sample upstream failed.")
+    return respond(
+        request, "console/refused.html", {"title": "Failed", "notice": notice}, status=502
+    )
+
+
 def refused(request: HttpRequest) -> HttpResponse:
     raise ApplicationError("Samples cannot be refused twice.")
 
@@ -44,6 +51,7 @@ def gone(request: HttpRequest) -> HttpResponse:
 urlpatterns = [
     path("samples/", sample_list, name="samples"),
     path("samples/refused/", refused, name="refused"),
+    path("samples/upstream/", upstream_failed, name="upstream"),
     path("samples/gone/", gone, name="gone"),
     path("", include("dezky.urls")),
 ]

@@ -92,3 +92,11 @@ def test_api_answers_are_left_alone(operator_client) -> None:
     response = operator_client.get("/api/flags/")
     assert "HX-Request" not in response.get("Vary", "")
     assert settings.ROOT_URLCONF  # the real urls serve the API
+
+
+def test_a_5xx_rendered_on_purpose_is_marked_to_swap(samples) -> None:
+    # shell.js swaps a 5xx only with this mark; a crash or a proxy's page has none.
+    response = samples.get("/samples/upstream/")
+    assert response.status_code == 502
+    assert response["X-Console-Swap"] == "error"
+    assert "X-Console-Swap" not in samples.get("/samples/refused/", **HX)

@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from console.responder import SWAP_ERROR_HEADER
 from operators.models import InviteState, OperatorInvite, User
-from operators.views.team import SWAP_ERROR_HEADER
 from tests.audit_helpers import watch_audit
 from tests.operators.factories import OperatorFactory, UserFactory
 

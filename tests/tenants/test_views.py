@@ -528,8 +528,14 @@ class TestActions:
         assert set(
             ProvisioningState.objects.filter(tenant=acme).values_list("state", flat=True)
         ) == {"not_configured"}
+        assert "(simulated)" not in response.text
         no_js = operator_client.post("/tenants/acme/reconcile/")
         assert no_js.status_code == 303 and no_js.url == "/tenants/acme/?tab=resources"
+
+    def test_a_simulated_reconcile_says_so(self, operator_client, acme, settings) -> None:
+        settings.DEMO_INTEGRATIONS = True
+        response = operator_client.post("/tenants/acme/reconcile/", headers=HX)
+        assert re.search(r"Reconcile finished: authentik \w+ \(simulated\)", response.text)
 
 
 class TestPartners:
