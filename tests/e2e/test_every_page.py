@@ -232,3 +232,18 @@ def test_phones_get_a_drawer_and_no_sideways_scrolling(
     page.keyboard.press("Escape")
     expect(sidebar).not_to_be_in_viewport()
     expect(toggle).to_be_focused()
+
+
+def test_table_headers_stay_in_view_on_a_long_list(signed_in: Any, live_server: Any) -> None:
+    page = signed_in()
+    page.goto(f"{live_server.url}/users/")
+    header = page.locator("table thead th").first
+    topbar = page.locator("header.topbar").bounding_box()
+    rows = page.locator("table tbody tr")
+    assert rows.count() == 50  # a full page of the demo's users
+    rows.nth(45).scroll_into_view_if_needed()
+    box = header.bounding_box()
+    assert box is not None
+    # Stuck under the top bar, not scrolled away with the rows.
+    assert topbar["y"] + topbar["height"] - 1 <= box["y"] <= topbar["y"] + topbar["height"] + 2
+    expect(header).to_be_in_viewport()
