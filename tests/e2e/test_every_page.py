@@ -228,6 +228,7 @@ def test_phones_get_a_drawer_and_no_sideways_scrolling(
     sidebar = page.locator("aside.sidebar")
     expect(sidebar).to_be_in_viewport()
     expect(sidebar.get_by_role("link", name="Feature flags")).to_be_visible()
+    page.wait_for_timeout(400)  # the slide-in, so the screenshot shows it settled
     page.screenshot(path=str(screenshot_dir / "phone-drawer-open.png"))
     page.keyboard.press("Escape")
     expect(sidebar).not_to_be_in_viewport()
