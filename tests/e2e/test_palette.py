@@ -30,7 +30,7 @@ def sign_in(live_server, page):
     User.objects.create_user(EMAIL, PASSWORD, name="Palette Operator", platform_admin=True)
     TenantFactory(slug="nordlicht-energie", name="Nordlicht Energie GmbH")
     TenantFactory(slug="sample-co", name="Sample Company")
-    UserFactory(email="grace.hopper@navy.example", name="Grace Hopper")
+    UserFactory(email="robin.fjell@fjord-freight.example", name="Robin Fjell")
     FlagFactory(key="quantum_inbox", description="A flag the palette finds by key")
     FlagFactory(key="quantum_outbox", description="Its neighbour")
     page.goto(f"{live_server.url}/login/")
@@ -78,10 +78,10 @@ def test_ctrl_k_finds_a_tenant_by_part_of_its_name_and_enter_opens_it(
 def test_a_user_by_email_and_a_flag_by_key_with_the_arrow_keys(console_page, live_server) -> None:
     page = console_page
     dialog, box = open_palette(page)
-    box.fill("grace.hop")
+    box.fill("robin.fj")
     users = dialog.get_by_role("group", name="Users")
     expect(users.get_by_role("option")).to_have_count(1)
-    expect(users.get_by_role("option")).to_contain_text("grace.hopper@navy.example")
+    expect(users.get_by_role("option")).to_contain_text("robin.fjell@fjord-freight.example")
 
     box.fill("quantum")
     flags = dialog.get_by_role("group", name="Feature flags")
