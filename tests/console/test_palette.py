@@ -83,7 +83,7 @@ class TestSearch:
         assert options(response.text, "flag") == ["acme_beta"]
         assert 'href="/tenants/acme/"' in response.text
         assert 'href="/partners/acme-resellers/"' in response.text
-        assert 'href="/users/?q=ada%40acme.example"' in response.text
+        assert 'href="/users/?q=kari%40acme.example"' in response.text
         assert 'href="/flags/acme_beta/"' in response.text
 
     def test_the_listbox_is_grouped_for_assistive_technology(self, operator_client) -> None:
