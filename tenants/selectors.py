@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.models import AuditEvent
@@ -74,10 +74,12 @@ PROBLEMS = (
 )
 
 
-def _has_error() -> Exists:
-    return Exists(
-        ProvisioningState.objects.filter(tenant=OuterRef("pk"), state=ProvisioningStatus.ERROR)
-    )
+def _has_error() -> Q:
+    # TRICKY: an IN over the few failing states, not a correlated EXISTS: inside the
+    # OR of "needs follow-up", PostgreSQL hashes the IN list once instead of probing
+    # the provisioning table for every tenant.
+    failing = ProvisioningState.objects.filter(state=ProvisioningStatus.ERROR)
+    return Q(pk__in=failing.values("tenant_id"))
 
 
 def _problem(
@@ -91,7 +93,7 @@ def _problem(
     if problem == "pending_long":
         return tenants.filter(pending_long)
     if problem == "follow_up":
-        return tenants.filter(Q(status=TenantStatus.SUSPENDED) | Q(_has_error()) | pending_long)
+        return tenants.filter(Q(status=TenantStatus.SUSPENDED) | _has_error() | pending_long)
     return tenants
 
 
