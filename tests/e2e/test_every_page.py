@@ -42,6 +42,9 @@ PAGES = [
     "/operator-team/invite/",
     "/flags/",
     "/flags/saml_sso/",
+    # Where an action's confirm button leads without JavaScript.
+    f"/tenants/{TENANT}/suspend/",
+    "/flags/saml_sso/kill/",
     "/infrastructure/",
     "/audit/",
     "/support/",
