@@ -4,34 +4,13 @@ at 10,000 tenants and 50,000 users, with its query count, through Django's test 
 
 from __future__ import annotations
 
-import statistics
-import time
+from _setup import measure, scale_and_sign_in
 
-from _setup import boot
-
-RUNS = 25
-TENANTS, USERS = 10_000, 50_000
-HTMX = {"HTTP_HX_REQUEST": "true"}
+HTMX = {"HX-Request": "true"}
 
 
 def main() -> None:
-    database = boot()
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
-
-    from operators.models import User
-
-    started = time.perf_counter()
-    call_command("seed_scale", tenants=TENANTS, users=USERS, verbosity=0)
-    seconds = time.perf_counter() - started
-    print(f"{database}; seed_scale: {TENANTS} tenants, {USERS} users in {seconds:.1f} s")
-    operator = User.objects.create_user(
-        "bench@dezky.example", "x", name="Bench Operator", platform_admin=True
-    )
-    client = Client()
-    client.force_login(operator)
+    client = scale_and_sign_in()
     queries = {
         "empty box (recents, actions)": "",
         "tenant name fragment": "company 123",
@@ -42,19 +21,9 @@ def main() -> None:
     }
     print(f"{'query':30} {'q':14} {'median ms':>10} {'p90 ms':>8} {'queries':>8} {'rows':>5}")
     for name, q in queries.items():
-        response = client.get("/palette/", {"q": q}, **HTMX)  # warm
-        assert response.status_code == 200, q
-        timings = []
-        for _ in range(RUNS):
-            t0 = time.perf_counter()
-            client.get("/palette/", {"q": q}, **HTMX)
-            timings.append((time.perf_counter() - t0) * 1e3)
-        with CaptureQueriesContext(connection) as captured:
-            response = client.get("/palette/", {"q": q}, **HTMX)
-        rows = response.content.count(b'role="option"')
-        timings.sort()
-        print(f"{name:30} {q!r:14} {statistics.median(timings):10.1f} "
-              f"{timings[int(RUNS * 0.9)]:8.1f} {len(captured):8d} {rows:5d}")  # fmt: skip
+        m = measure(client, "/palette/", data={"q": q}, headers=HTMX)
+        rows = m.content.count(b'role="option"')
+        print(f"{name:30} {q!r:14} {m.median_ms:10.1f} {m.p90_ms:8.1f} {m.queries:8d} {rows:5d}")
 
 
 if __name__ == "__main__":

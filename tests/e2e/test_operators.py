@@ -293,6 +293,9 @@ def test_users_page_views_search_sort_and_pages_without_reload(
     page.get_by_test_id("chip-all").click()
     page.locator('[data-testid="chip-all"][aria-current="true"]').wait_for()
     page.get_by_test_id("user-search").fill("member 00")
+    # The search's own swap first (its URL is pushed when it lands), so a later swap
+    # never races it.
+    page.wait_for_url("**/users/?q=member%2000")
     page.locator('[data-testid="user-row"][data-email="member009@tenant.example"]').wait_for()
     expect(page.get_by_test_id("user-row")).to_have_count(10)
     expect(page.locator(":focus")).to_have_id("user-search")  # typing is never interrupted
