@@ -24,6 +24,7 @@ class AuditEventAdmin(ReadOnlyAdmin):
         "metadata",
         "prev_hash",
         "hash",
+        "key_id",
     )
     fields = readonly_fields
     show_full_result_count = False  # an exact COUNT(*) on a large log is slow

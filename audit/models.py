@@ -67,6 +67,9 @@ class AuditEvent(models.Model):
     metadata = models.JSONField(default=dict, blank=True)
     prev_hash = models.CharField(max_length=64, editable=False)
     hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Which chain key signed `hash` (see audit.chain); empty for events written before
+    # the chain was keyed, whose hash is a plain SHA-256.
+    key_id = models.CharField(max_length=16, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -91,3 +94,32 @@ class AuditEvent(models.Model):
     @property
     def actor_label(self) -> str:
         return self.actor_email or "system"
+
+
+class ChainVerification(models.Model):
+    """One run of the chain check (command, page or schedule): what the audit page's
+    status card shows. Kept beside the log, not in it: a verification is not an
+    action on the platform, and the failing ones are also recorded as events."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    actor_email = models.CharField(max_length=254, blank=True, help_text="Empty for the system.")
+    ok = models.BooleanField()
+    checked = models.PositiveBigIntegerField(default=0)
+    message = models.TextField(blank=True)
+    broken_event_id = models.BigIntegerField(null=True, blank=True)
+    checkpoint_count = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="The count of the checkpoint the chain was held to."
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {'intact' if self.ok else 'broken'} ({self.checked})"

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import connection, models, transaction
 
+from audit import actions, keys
 from audit.chain import GENESIS, event_hash, hashed_fields
 from audit.models import AuditEvent
 
@@ -37,6 +38,8 @@ def record(
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("audit.record() must run inside the transaction of the write it audits")
+    if not actions.is_known(action):
+        raise ValueError(f"unknown audit action {action!r}: name it in audit.actions first")
     metadata = dict(metadata or {})
     _refuse_secrets(metadata)
     if target is not None:
@@ -63,7 +66,10 @@ def record(
     event.prev_hash = (
         AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
     )
-    event.hash = event_hash(prev_hash=event.prev_hash, fields=hashed_fields(event))
+    event.key_id = keys.signing_key_id()
+    event.hash = event_hash(
+        prev_hash=event.prev_hash, fields=hashed_fields(event), key=keys.signing_key()
+    )
     event.save()
     return event
 

@@ -15,6 +15,7 @@ def main() -> None:
     boot()
     from django.db import transaction
 
+    from audit import keys
     from audit import services as audit
     from audit.chain import verify
     from audit.models import AuditEvent
@@ -33,7 +34,9 @@ def main() -> None:
         durations.append(time.perf_counter() - started)
 
     started = time.perf_counter()
-    checked, broken = verify(AuditEvent.objects.order_by("id").iterator(chunk_size=2000))
+    checked, broken = verify(
+        AuditEvent.objects.order_by("id").iterator(chunk_size=2000), keys=keys.key_for
+    )
     verify_seconds = time.perf_counter() - started
     assert broken is None
 

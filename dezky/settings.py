@@ -56,6 +56,8 @@ INSTALLED_APPS = [
     "operators",
     "tenants",
     "flags",
+    "monitor",
+    "notifications",
     "console",
     "demo",
 ]
@@ -221,6 +223,21 @@ BREAK_GLASS_LOGIN = env.bool("BREAK_GLASS_LOGIN", default=False)
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+
+# --- Audit log -----------------------------------------------------------------
+# The chain key (HMAC) lives here, never in the database. Unset: derived from
+# SECRET_KEY, fine for one machine; a deployment sets its own (see README).
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
+AUDIT_CHAIN_PREVIOUS_KEYS = env.list("AUDIT_CHAIN_PREVIOUS_KEYS", default=[])
+# Where signed checkpoints of (count, head) go, outside the database: `file:<path>`
+# (append-only JSON lines; the first file sink is the one verification reads) and
+# optionally `syslog:` (local /dev/log) or `syslog://host:port` (UDP) as copies.
+AUDIT_CHECKPOINT_SINKS = env.list(
+    "AUDIT_CHECKPOINT_SINKS", default=[f"file:{BASE_DIR / 'var' / 'audit-checkpoints.jsonl'}"]
+)
+# The serving role the migrating (owning) role grants after every migrate on
+# PostgreSQL: everything it needs, and on the audit table only SELECT and INSERT.
+DATABASE_SERVING_ROLE = env.str("DATABASE_SERVING_ROLE", default="")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -3,6 +3,7 @@ same transaction."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
-from core import versions
+from core import ratelimit, versions
 from core.changes import field_changes
 from core.errors import ApplicationError, Conflict
 from operators.models import ServiceToken, TokenScope, User, normalize_email
@@ -95,8 +96,23 @@ def user_logged_in(*, user: User, ip: str | None, method: str) -> None:
 
 @transaction.atomic
 def user_login_failed(
-    *, email: str, ip: str | None, method: str | None = None, reason: str | None = None
+    *,
+    email: str,
+    ip: str | None,
+    method: str | None = None,
+    reason: str | None = None,
+    counted: bool = False,
 ) -> None:
+    """Record a failed sign-in. Password failures are recorded each (the per-account
+    and per-address limits bound them); `counted=True` is for failures nothing else
+    bounds (an anonymous caller can make the OIDC callback fail at will): those are
+    counted per account, address and reason, and recorded only at the 1st, 10th,
+    100th... attempt of a window, with the count."""
+    attempts = None
+    if counted:
+        attempts = _count_attempt(f"login-failed:{reason}:{email}:{ip}")
+        if attempts is None:
+            return
     # The attempted email is what an operator investigating a brute force needs;
     # the password never reaches this function.
     metadata: dict[str, Any] = {"email": email[:254]}
@@ -104,6 +120,8 @@ def user_login_failed(
         metadata["method"] = method
     if reason:
         metadata["reason"] = reason[:300]
+    if attempts is not None:
+        metadata.update(attempts=attempts, window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
     audit.record(
         action="user.login_failed",
         actor=None,
@@ -112,6 +130,41 @@ def user_login_failed(
         ip=ip,
         metadata=metadata,
     )
+
+
+@transaction.atomic
+def user_login_refused(*, email: str, ip: str | None, method: str) -> None:
+    """A sign-in refused by the rate limit, before any password check. Counted, not each
+    recorded: one event at the 1st, 10th, 100th... refusal of a window per account
+    and address, so the log grows with the logarithm of an attack, not with it."""
+    attempts = _count_attempt(f"login-refused:{email}:{ip}")
+    if attempts is None:
+        return
+    audit.record(
+        action="user.login_throttled",
+        actor=None,
+        target_type="user",
+        target_repr=email[:254],
+        ip=ip,
+        metadata={
+            "email": email[:254],
+            "method": method,
+            "attempts": attempts,
+            "window_seconds": settings.LOGIN_FAILURE_WINDOW_SECONDS,
+        },
+    )
+
+
+def _count_attempt(key: str) -> int | None:
+    """Count one attempt of `key` in the sign-in window; the count when it is one to
+    record (1, 10, 100, ...), else None."""
+    # Hashed: the parts come from callers (emails, provider error words) and cache
+    # backends limit what a key may contain.
+    digest = hashlib.sha256(key.encode("utf-8", "replace")).hexdigest()[:32]
+    attempts = ratelimit.hit(
+        f"attempts:{digest}", window_seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS
+    )
+    return attempts if str(attempts).rstrip("0") == "1" else None
 
 
 @transaction.atomic

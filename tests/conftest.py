@@ -3,20 +3,34 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db.backends.signals import connection_created
 
 pytest_plugins = ["tests.fakes.fixtures"]
 
-
-def _allow_audit_truncate(sender: Any, connection: Any, **kwargs: Any) -> None:
-    # The suite resets its throwaway database with TRUNCATE between transactional
-    # tests; audit's PostgreSQL trigger allows that only in a maintenance session.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET dezky.audit_maintenance = 'on'")
+# The audit table's TRUNCATE trigger, which the suite (the table's owner, as a
+# migrating role would be) switches off in its throwaway database so that
+# transactional tests can be reset; tests/audit/test_roles.py switches it back on.
+AUDIT_TRUNCATE_TRIGGER = "audit_event_no_truncate"
 
 
-connection_created.connect(_allow_audit_truncate)
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Any:
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    f"ALTER TABLE audit_auditevent DISABLE TRIGGER {AUDIT_TRUNCATE_TRIGGER}"
+                )
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _own_checkpoint_file(settings: Any, tmp_path_factory: Any) -> None:
+    """Each test holds its chain to its own checkpoint file: the database is rolled
+    back between tests, a checkpoint of another test's chain would not match."""
+    sink = tmp_path_factory.mktemp("checkpoints") / "audit-checkpoints.jsonl"
+    settings.AUDIT_CHECKPOINT_SINKS = [f"file:{sink}"]
 
 
 @pytest.fixture

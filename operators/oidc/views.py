@@ -92,7 +92,11 @@ class OidcCallbackView(OIDCAuthenticationCallbackView):
             else:
                 failure = LoginFailed("no_state_in_session", _RETRY)
         services.user_login_failed(
-            email=failure.email, ip=client_ip(request), method="oidc", reason=failure.reason
+            email=failure.email,
+            ip=client_ip(request),
+            method="oidc",
+            reason=failure.reason,
+            counted=True,
         )
         return _to_login_page(request, failure.message)
 

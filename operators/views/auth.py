@@ -98,7 +98,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
         method = _password_method()
         refusal = _throttled(email, ip)
         if refusal:
-            services.user_login_failed(email=email, ip=ip, method=method, reason="rate_limited")
+            services.user_login_refused(email=email, ip=ip, method=method)
             form.add_error(None, refusal)
             status = 429
         else:

@@ -18,5 +18,5 @@ def test_verify_audit_chain_reports_an_intact_chain(capsys: pytest.CaptureFixtur
 def test_verify_audit_chain_fails_on_a_tampered_event() -> None:
     event = audit.record(action="tenant.suspended")
     tamper("UPDATE audit_auditevent SET actor_email = 'x' WHERE id = %s", [event.pk])
-    with pytest.raises(CommandError, match=f"broken at event {event.pk}"):
+    with pytest.raises(CommandError, match=f"Broken at event #{event.pk}"):
         call_command("verify_audit_chain")

@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
+from audit import keys
 from audit import services as audit
 from audit.chain import verify
 from audit.models import AuditEvent
@@ -45,6 +46,6 @@ def test_concurrent_writers_do_not_fork_the_chain() -> None:
     assert errors == []
     events = AuditEvent.objects.order_by("id")
     assert events.filter(action="tenant.updated").count() == WRITERS * EACH
-    checked, broken = verify(events)
+    checked, broken = verify(events, keys=keys.key_for)
     assert broken is None
     assert len(set(events.values_list("prev_hash", flat=True))) == checked

@@ -30,14 +30,3 @@ def test_raw_sql_cannot_change_or_delete_an_event(sql: str) -> None:
         connection.cursor() as cursor,
     ):
         cursor.execute(sql, [event.pk])
-
-
-def test_truncate_is_refused_outside_a_maintenance_session() -> None:
-    audit.record(action="tenant.suspended")
-    with (
-        pytest.raises(DatabaseError, match="append-only"),
-        transaction.atomic(),
-        connection.cursor() as cursor,
-    ):
-        cursor.execute("SET LOCAL dezky.audit_maintenance = 'off'")
-        cursor.execute("TRUNCATE audit_auditevent")

@@ -320,7 +320,9 @@ def test_failed_logins_are_limited_per_account(client, settings) -> None:
     assert response.status_code == 429
     assert "Too many failed sign-ins for this account" in response.text
     assert "_auth_user_id" not in client.session
-    assert log.single("user.login_failed").metadata["reason"] == "rate_limited"
+    throttled = log.single("user.login_throttled")
+    assert throttled.metadata["attempts"] == 1
+    assert throttled.target_repr == "ops@dezky.example"
     # Another account from the same address is not affected.
     OperatorFactory(email="other@dezky.example")
     ok = client.post(reverse("operators:login"), {"email": "other@dezky.example",
