@@ -11,6 +11,8 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit"
 
     def ready(self) -> None:
+        from audit import checks  # noqa: F401  (registers the deploy checks)
+
         post_migrate.connect(_grant_serving_role, sender=self)
 
 

@@ -18,6 +18,8 @@ PRODUCTION_LIKE = {
     "CSRF_TRUSTED_ORIGINS": "https://console.dezky.example",
     "DEZKY_ENVIRONMENT": "prod",
     "DATABASE_URL": "sqlite://:memory:",
+    "AUDIT_CHAIN_KEY": "a-production-like-audit-chain-key-kept-only-in-the-environment",
+    "AUDIT_CHECKPOINT_SINKS": "file:/tmp/dezky-deploy-check/checkpoints.jsonl,syslog:",
 }
 
 
@@ -54,6 +56,13 @@ def test_check_deploy_passes_with_production_settings() -> None:
 def test_check_deploy_is_clean_with_hsts_preload_opted_in() -> None:
     result = _manage("check", "--deploy", "--fail-level", "WARNING", SECURE_HSTS_PRELOAD="true")
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_check_deploy_names_what_the_audit_log_promise_lacks() -> None:
+    result = _manage("check", "--deploy", AUDIT_CHAIN_KEY="", AUDIT_CHECKPOINT_SINKS="file:x")
+    output = result.stdout + result.stderr
+    assert "(audit.W001)" in output
+    assert "(audit.W002)" in output
 
 
 def test_settings_refuse_to_start_without_a_secret_key_when_debug_is_off() -> None:

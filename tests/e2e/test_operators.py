@@ -55,6 +55,11 @@ def team_page(clipboard_page: Any, live_server: Any) -> Any:
     return page
 
 
+def _settled(page: Any) -> None:
+    """No htmx request in flight and no swap still settling."""
+    expect(page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+
 def _still_same_document(page: Any) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
@@ -301,12 +306,16 @@ def test_users_page_views_search_sort_and_pages_without_reload(
     expect(page.locator(":focus")).to_have_id("user-search")  # typing is never interrupted
 
     # A sort header: the order changes, the URL keeps the search, focus stays on it.
+    # Each key press waits for the swap before it to settle, as a person would see it.
+    _settled(page)
     page.get_by_test_id("sort-email").focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/users/?q=member+00&sort=email")
-    page.get_by_test_id("sort-email").focus()
+    _settled(page)
+    expect(page.locator(":focus")).to_have_id("sort-email")
     page.keyboard.press("Enter")
     page.wait_for_url("**/users/?q=member+00&sort=-email")
+    _settled(page)
     expect(rows.first).to_have_attribute("data-email", "member009@tenant.example")
     expect(page.locator(":focus")).to_have_id("sort-email")
     expect(page.locator("th[aria-sort='descending']")).to_contain_text("Email")
