@@ -264,3 +264,38 @@ class TestTheOldAttacksOnPostgres:
             cursor.execute("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].id])
             cursor.execute("SET LOCAL session_replication_role = origin")
         assert not integrity.verify_chain().ok
+
+
+def _truncate(events: list[AuditEvent]) -> None:
+    # As the table's owner would: with the triggers off (on SQLite there are none).
+    sql = (
+        "TRUNCATE audit_auditevent"
+        if connection.vendor == "postgresql"
+        else "DELETE FROM audit_auditevent"
+    )
+    tamper(sql, [])
+
+
+def _delete_newest(events: list[AuditEvent]) -> None:
+    tamper("DELETE FROM audit_auditevent WHERE id = %s", [events[-1].id])
+
+
+def _rewrite_and_rehash(events: list[AuditEvent]) -> None:
+    tamper(
+        "UPDATE audit_auditevent SET actor_email = 'mallory@example.test' WHERE id = %s",
+        [events[0].id],
+    )
+    _rehash_from(events[0].id, key=None, key_id=events[0].key_id)
+
+
+@pytest.mark.parametrize("attack", [_truncate, _delete_newest, _rewrite_and_rehash])
+def test_verify_audit_chain_fails_after_each_known_attack(attack: Any, capsys: Any) -> None:
+    """The three attacks that used to leave `verify_audit_chain` saying "intact"."""
+    events = _record(3)
+    call_command("verify_audit_chain")  # the checkpoint an attacker cannot rewrite
+    assert "intact" in capsys.readouterr().out
+    attack(events)
+    with pytest.raises(CommandError, match="NOT intact"):
+        call_command("verify_audit_chain")
+    with pytest.raises(CommandError, match="NOT intact"):
+        call_command("verify_audit_chain", "--since-checkpoint")
