@@ -44,6 +44,7 @@ class Checkpoint:
     keyed_from: int | None
     at: str
     key_id: str
+    first_hash: str = ""  # the chain's first event: tells a new database from a rewrite
     signature: str = ""
 
     def payload(self) -> bytes:
@@ -61,12 +62,15 @@ def _sign(checkpoint: Checkpoint, key: bytes) -> str:
     return hmac.new(key, b"checkpoint:" + checkpoint.payload(), hashlib.sha256).hexdigest()
 
 
-def make(*, count: int, head_id: int | None, head_hash: str, keyed_from: int | None) -> Checkpoint:
+def make(
+    *, count: int, head_id: int | None, head_hash: str, keyed_from: int | None, first_hash: str
+) -> Checkpoint:
     unsigned = Checkpoint(
         count=count,
         head_id=head_id,
         head_hash=head_hash,
         keyed_from=keyed_from,
+        first_hash=first_hash,
         at=timezone.now().isoformat(timespec="seconds"),
         key_id=keys.signing_key_id(),
     )

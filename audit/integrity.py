@@ -84,6 +84,14 @@ def verify_chain(
     except checkpoints.CheckpointError as exc:
         return _conclude(actor, ip, VerifyOutcome(False, 0, f"Checkpoint problem: {exc}."), None)
     anchor = checkpoint.anchor() if checkpoint else None
+    first_hash = AuditEvent.objects.order_by("id").values_list("hash", flat=True).first() or ""
+    if checkpoint and checkpoint.first_hash and first_hash not in ("", checkpoint.first_hash):
+        message = (
+            "The chain's first event is not the one the last checkpoint recorded: history "
+            "was rewritten from the start, or this is another database (if so, move the "
+            f"checkpoint file aside: {', '.join(checkpoints.describe_sinks())})."
+        )
+        return _conclude(actor, ip, VerifyOutcome(False, 0, message), checkpoint)
     if full is None:
         full = anchor is None or AuditEvent.objects.count() <= FULL_WALK_LIMIT
 
@@ -105,6 +113,7 @@ def verify_chain(
                 head_id=result.head_id,
                 head_hash=result.head_hash,
                 keyed_from=result.keyed_from,
+                first_hash=first_hash,
             )
         )
     except checkpoints.CheckpointError as exc:

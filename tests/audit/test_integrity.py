@@ -299,3 +299,13 @@ def test_verify_audit_chain_fails_after_each_known_attack(attack: Any, capsys: A
         call_command("verify_audit_chain")
     with pytest.raises(CommandError, match="NOT intact"):
         call_command("verify_audit_chain", "--since-checkpoint")
+
+
+def test_a_new_database_against_an_old_checkpoint_file_says_so() -> None:
+    _record(2)
+    assert integrity.verify_chain().ok
+    tamper("DELETE FROM audit_auditevent", [])
+    _record(2)  # a fresh chain, as a new database would start
+    outcome = integrity.verify_chain()
+    assert not outcome.ok
+    assert "or this is another database" in outcome.message
