@@ -36,7 +36,7 @@ NAV_SECTIONS: tuple[NavSection, ...] = (
             ),
             NavEntry(
                 "Infrastructure",
-                "console:infrastructure",
+                "monitor:infrastructure",
                 "server",
                 "Health of the mail (Stalwart), files (oCIS) and identity (Authentik) "
                 "services the platform runs on.",

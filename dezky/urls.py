@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from audit.api.urls import api_patterns as audit_api
 from console.views.health import favicon, healthz
 from console.views.palette import palette
 from console.views.placeholder import placeholder_view
@@ -18,7 +19,7 @@ from tenants.views.overview import overview
 admin.site.login = admin_login_redirect
 
 # The sidebar entries whose screens are not built yet: labelled placeholders.
-PLACEHOLDERS = ("infrastructure", "support", "billing", "reports", "settings")
+PLACEHOLDERS = ("support", "billing", "reports", "settings")
 
 shell_patterns = [
     path("", overview, name="overview"),
@@ -34,12 +35,14 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/", include((flag_api + operator_api + tenant_api, "api"))),
+    path("api/", include((flag_api + operator_api + tenant_api + audit_api, "api"))),
     path("ofrep/v1/", include((ofrep_patterns, "ofrep"))),
     path("", include("operators.urls")),
     path("", include("tenants.urls")),
     path("", include("flags.urls")),
     path("", include("audit.urls")),
+    path("", include("monitor.urls")),
+    path("", include("notifications.urls")),
     path("", include((shell_patterns, "console"))),
 ]
 

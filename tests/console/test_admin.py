@@ -16,8 +16,9 @@ from tests.tenants.factories import PartnerFactory, TenantFactory
 pytestmark = pytest.mark.django_db
 
 MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
-READ_ONLY = {"audit.AuditEvent", "flags.FlagChange", "flags.RetiredFlagKey",
-             "tenants.ProvisioningState", "operators.OperatorInvite"}  # fmt: skip
+READ_ONLY = {"audit.AuditEvent", "audit.ChainVerification", "flags.FlagChange",
+             "flags.RetiredFlagKey", "tenants.ProvisioningState", "operators.OperatorInvite",
+             "monitor.Incident", "monitor.ProbeResult"}  # fmt: skip
 
 
 @pytest.fixture
