@@ -235,6 +235,8 @@ AUDIT_CHAIN_PREVIOUS_KEYS = env.list("AUDIT_CHAIN_PREVIOUS_KEYS", default=[])
 AUDIT_CHECKPOINT_SINKS = env.list(
     "AUDIT_CHECKPOINT_SINKS", default=[f"file:{BASE_DIR / 'var' / 'audit-checkpoints.jsonl'}"]
 )
+# How often an open console page asks for the notification count.
+NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=30)
 # The serving role the migrating (owning) role grants after every migrate on
 # PostgreSQL: everything it needs, and on the audit table only SELECT and INSERT.
 DATABASE_SERVING_ROLE = env.str("DATABASE_SERVING_ROLE", default="")
