@@ -1,10 +1,13 @@
 from django.urls import path
 
-from console.views.placeholder import placeholder_view
-from operators.permissions import operator_required
+from audit.views import chain, export, log
 
 app_name = "audit"
 
 urlpatterns = [
-    path("audit/", operator_required(placeholder_view("audit:list")), name="list"),
+    path("audit/", log.audit_list, name="list"),
+    path("audit/export.csv", export.export_csv, name="export_csv"),
+    path("audit/export.jsonl", export.export_jsonl, name="export_jsonl"),
+    path("audit/verify/", chain.chain_verify, name="verify"),
+    path("audit/<int:event_id>/", log.audit_detail, name="detail"),
 ]

@@ -53,7 +53,7 @@ class ServiceJWTAuthentication(BaseAuthentication):
     Authentik would pass. Here `iss` must be OIDC_ISSUER, `aud` must contain
     OIDC_SERVICE_AUDIENCE, `exp` must lie ahead (with OIDC_CLOCK_SKEW_SECONDS).
     The caller's scopes are the service scopes (flags:read, flags:evaluate,
-    tenants:read) named in the token's `scope` claim; other scopes are ignored. Only
+    tenants:read, audit:read) named in the token's `scope` claim; other scopes are ignored. Only
     the service accounts listed in OIDC_SERVICE_SUBJECTS are let in (403 for any
     other valid token): any user of the same Authentik could ask for a token.
     """

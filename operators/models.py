@@ -91,6 +91,7 @@ class TokenScope(models.TextChoices):
     FLAGS_READ = "flags:read", "Read flags"
     FLAGS_EVALUATE = "flags:evaluate", "Evaluate flags"
     TENANTS_READ = "tenants:read", "Read tenants"
+    AUDIT_READ = "audit:read", "Read the audit log"
 
 
 class ServiceToken(models.Model):

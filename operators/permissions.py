@@ -35,6 +35,7 @@ SCOPE_METHODS: dict[str, frozenset[str]] = {
     "flags:read": frozenset(SAFE_METHODS),
     "flags:evaluate": frozenset({"POST"}),
     "tenants:read": frozenset(SAFE_METHODS),
+    "audit:read": frozenset({"GET"}),
 }
 
 

@@ -13,6 +13,7 @@ from django.db.models import Count, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from audit.models import AuditEvent
+from audit.selectors import AuditFilters, AuditPage, Cursor, audit_page
 from core.errors import NotFound
 from operators.models import User
 from operators.permissions import has_scope, is_operator
@@ -202,8 +203,11 @@ def tenant_members(*, tenant: Tenant) -> QuerySet[Membership]:
     )
 
 
-def tenant_audit(*, tenant: Tenant, limit: int = 50) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(tenant=tenant).order_by("-at", "-id")[:limit])
+def tenant_audit(*, tenant: Tenant, cursor: str = "", size: int = 50) -> AuditPage:
+    """The tenant's audit events, newest first, keyset-paged like the audit log; a
+    `cursor` that is not one ("123" or "n123") is ignored: the newest page."""
+    filters = AuditFilters(tenant_id=tenant.id)
+    return audit_page(filters, Cursor.parse(cursor[:24]), size=size)
 
 
 def partner_list(

@@ -232,6 +232,19 @@ def pager(page: Page, state: ListState, target: str, testid: str = "pager") -> d
     }
 
 
+@register.inclusion_tag("components/keyset_pager.html")
+def keyset_pager(
+    pager: Any,
+    target: str,
+    swap: str = "",
+    testid: str = "keyset-pager",
+    label: str = "Older and newer entries",
+) -> dict[str, Any]:
+    """Newest / Newer / Older for a list paged by a cursor; `pager` has newest_url,
+    newer_url and older_url (empty when there is no such page)."""
+    return {"pager": pager, "target": target, "swap": swap, "testid": testid, "label": label}
+
+
 @register.inclusion_tag("components/empty_row.html")
 def empty_row(colspan: int, text: Any, testid: str = "empty") -> dict[str, Any]:
     return {"colspan": colspan, "text": text, "testid": testid}

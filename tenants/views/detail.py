@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -177,6 +178,24 @@ def _members(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:
     return {"members_state": state, "page": state.paginate(selectors.tenant_members(tenant=tenant))}
 
 
+def _audit(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:
+    # The same keyset pages as the audit log: `?tab=audit&cursor=…` is a whole page too.
+    page = selectors.tenant_audit(
+        tenant=tenant, cursor=request.GET.get("cursor", ""), size=AUDIT_SHOWN
+    )
+    tab_url = _detail_url(tenant, "audit")
+    return {
+        "audit_page": page,
+        "events": page.events,
+        "audit_pager": {
+            "newest_url": "" if page.newest else tab_url,
+            "newer_url": f"{tab_url}&cursor={page.newer.token}" if page.newer else "",
+            "older_url": f"{tab_url}&cursor={page.older.token}" if page.older else "",
+        },
+        "audit_log_url": f"{reverse('audit:list')}?{urlencode({'tenant': tenant.slug})}",
+    }
+
+
 def _tab_data(
     request: HttpRequest, tenant: Tenant, tab: str, form: TenantEditForm | None
 ) -> dict[str, Any]:
@@ -185,7 +204,7 @@ def _tab_data(
     if tab == "users":
         return _members(request, tenant)
     if tab == "audit":
-        return {"events": selectors.tenant_audit(tenant=tenant, limit=AUDIT_SHOWN)}
+        return _audit(request, tenant)
     if tab == "billing":
         price = SAMPLE_PRICES.get(tenant.plan, 0)
         return {

@@ -20,6 +20,12 @@ CONSOLE_ACTION = "console-action"
 # A console page about one tenant or partner: the CONSOLE rule, checked with the object
 # in place (the slug must exist for the 200) by tests/tenants/test_views.py.
 CONSOLE_OBJECT = "console-object"
+# A console page about one incident: the CONSOLE rule, checked with the incident in
+# place by tests/monitor/test_views.py.
+CONSOLE_INCIDENT = "console-incident"
+# One audit event's page: the CONSOLE rule, checked with the event in place (the id
+# must exist for the 200) by tests/audit/test_views.py.
+CONSOLE_EVENT = "console-event"
 SIGNED_IN = "signed-in"  # any signed-in caller, session or service (the API schema)
 # API: no credentials -> 401; a signed-in non-operator -> 403; an operator may call
 # every method; a service only the methods its scope opens (the optional third
@@ -57,7 +63,6 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "ofrep:ofrep-flag": (API, {"key": "jmap_native_v2"}, {"POST": "flags:evaluate"}),
     "console:overview": (CONSOLE, {}),
     "console:palette": (CONSOLE, {}),
-    "console:infrastructure": (CONSOLE, {}),
     "console:support": (CONSOLE, {}),
     "console:billing": (CONSOLE, {}),
     "console:reports": (CONSOLE, {}),
@@ -88,7 +93,24 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "flags:save": (CONSOLE_POST, {"key": "jmap_native_v2"}),
     "flags:kill": (CONSOLE_ACTION, {"key": "jmap_native_v2"}),
     "flags:delete": (CONSOLE_ACTION, {"key": "jmap_native_v2"}),
+    "notifications:list": (CONSOLE, {}),
+    "notifications:drawer": (CONSOLE, {}),
+    "notifications:count": (CONSOLE, {}),
+    "notifications:read": (CONSOLE_POST, {"event_id": 1}),
+    "notifications:read-all": (CONSOLE_POST, {}),
     "audit:list": (CONSOLE, {}),
+    "monitor:infrastructure": (CONSOLE, {}),
+    "monitor:probe": (CONSOLE_POST, {}),
+    "monitor:incidents": (CONSOLE, {}),
+    "monitor:incident_new": (CONSOLE, {}),
+    "monitor:incident": (CONSOLE_INCIDENT, {"pk": 1}),
+    "monitor:incident_update": (CONSOLE_POST, {"pk": 1}),
+    "monitor:incident_resolve": (CONSOLE_POST, {"pk": 1}),
+    "audit:export_csv": (CONSOLE, {}),
+    "audit:export_jsonl": (CONSOLE, {}),
+    "audit:verify": (CONSOLE_ACTION, {}),  # GET: its confirm page; POST verifies the chain
+    "audit:detail": (CONSOLE_EVENT, {"event_id": 1}),
+    "api:audit-event-list": (API, {}, {"GET": "audit:read"}),
 }
 
 

@@ -46,11 +46,17 @@ PAGES = [
     f"/tenants/{TENANT}/suspend/",
     "/flags/saml_sso/kill/",
     "/infrastructure/",
+    "/incidents/",
+    "/incidents/new/",
     "/audit/",
+    "/audit/?action=kind:Tenants",
+    "/audit/{newest_event}/",  # one event: the newest of the demo's history
+    "/audit/verify/",
     "/support/",
     "/settings/",
     "/billing/",
     "/reports/",
+    "/notifications/",
 ]
 # Where a page's swaps push URLs that a person comes back to.
 PUSHING_PAGES = [
@@ -59,8 +65,19 @@ PUSHING_PAGES = [
     "/partners/",
     "/users/",
     "/flags/",
+    "/incidents/",
+    "/audit/",
 ]
 AWAY = "/partners/"  # a full navigation away, to come back from with Back
+
+
+def pages() -> list[str]:
+    """PAGES with the ids of this run's data filled in (an audit event's id depends on
+    what the database held before)."""
+    from audit.models import AuditEvent
+
+    newest = AuditEvent.objects.order_by("-id").values_list("id", flat=True).first()
+    return [path.format(newest_event=newest) for path in PAGES]
 
 
 @pytest.fixture
@@ -121,7 +138,7 @@ def absolute(live_server: Any, current: str, href: str) -> str:
 
 def test_every_page_opens_whole_with_its_shell(signed_in: Any, live_server: Any) -> None:
     page = signed_in()
-    for path in PAGES:
+    for path in pages():
         response = page.goto(f"{live_server.url}{path}")
         assert response is not None and response.status == 200, path
         assert_whole_page(page, page.url)
@@ -202,7 +219,7 @@ def test_no_serious_accessibility_violation_on_any_page(
         f"localStorage.setItem('dezky.density', '{density}');"
     )
     found: dict[str, list[str]] = {}
-    for path in PAGES:
+    for path in pages():
         page.goto(f"{live_server.url}{path}")
         assert page.evaluate("document.documentElement.dataset.theme") == theme
         violations = _axe_violations(page)
@@ -216,7 +233,7 @@ def test_phones_get_a_drawer_and_no_sideways_scrolling(
 ) -> None:
     page = signed_in(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
     overflowing: dict[str, int] = {}
-    for path in PAGES:
+    for path in pages():
         page.goto(f"{live_server.url}{path}")
         name = path.strip("/").replace("/", "-").replace("?tab=", "-") or "overview"
         page.screenshot(path=str(screenshot_dir / f"phone-{name}.png"), full_page=True)
