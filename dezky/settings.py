@@ -235,6 +235,8 @@ AUDIT_CHAIN_PREVIOUS_KEYS = env.list("AUDIT_CHAIN_PREVIOUS_KEYS", default=[])
 AUDIT_CHECKPOINT_SINKS = env.list(
     "AUDIT_CHECKPOINT_SINKS", default=[f"file:{BASE_DIR / 'var' / 'audit-checkpoints.jsonl'}"]
 )
+# How long one infrastructure probe may take before it reads "did not answer".
+MONITOR_PROBE_DEADLINE_SECONDS = env.float("MONITOR_PROBE_DEADLINE_SECONDS", default=3.0)
 # How often an open console page asks for the notification count.
 NOTIFICATIONS_POLL_SECONDS = env.int("NOTIFICATIONS_POLL_SECONDS", default=30)
 # The serving role the migrating (owning) role grants after every migrate on
