@@ -232,6 +232,12 @@ def pager(page: Page, state: ListState, target: str, testid: str = "pager") -> d
     }
 
 
+@register.inclusion_tag("components/back_link.html")
+def back_link(url: str, label: str) -> dict[str, Any]:
+    """The "← Parent" link above a detail page's header."""
+    return {"url": url, "label": label}
+
+
 @register.inclusion_tag("components/keyset_pager.html")
 def keyset_pager(
     pager: Any,
