@@ -9,6 +9,7 @@ their fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -104,48 +105,54 @@ def _answer(
 @operator_required
 @require_POST
 def incident_update(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(pk=pk)
+    def post(incident: Incident, data: dict[str, Any]) -> str:
+        services.incident_post_update(
+            actor=request.user, incident=incident, status=data["status"], body=data["body"],
+            ip=client_ip(request),
+        )  # fmt: skip
+        return f"Update posted: {selectors.incident_get(pk=pk).get_status_display()}."
+
     form = IncidentUpdateForm(request.POST, auto_id="id_update_%s")
-    if form.is_valid():
-        try:
-            services.incident_post_update(
-                actor=request.user, incident=incident, status=form.cleaned_data["status"],
-                body=form.cleaned_data["body"], ip=client_ip(request),
-            )  # fmt: skip
-        except (ValidationError, ApplicationError) as error:
-            errors_from(form, error)
-            status = getattr(error, "status_code", 400)
-            return _answer(
-                request, incident, incident_context(incident, update_form=form), status=status
-            )
-        incident = selectors.incident_get(pk=pk)
-        notice = Notice("success", f"Update posted: {incident.get_status_display()}.")
-        return _answer(
-            request, incident, incident_context(incident, notice=notice), status=200, notice=notice
-        )
-    return _answer(request, incident, incident_context(incident, update_form=form), status=400)
+    return _incident_step(request, pk, form, "update_form", post)
 
 
 @operator_required
 @require_POST
 def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = selectors.incident_get(pk=pk)
-    form = IncidentResolveForm(request.POST, auto_id="id_resolve_%s")
-    if form.is_valid():
-        try:
-            incident = services.incident_resolve(
-                actor=request.user, incident=incident, body=form.cleaned_data["body"],
-                ip=client_ip(request),
-            )  # fmt: skip
-        except (ValidationError, ApplicationError) as error:
-            errors_from(form, error)
-            status = getattr(error, "status_code", 400)
-            return _answer(
-                request, incident, incident_context(incident, resolve_form=form), status=status
-            )
-        incident = selectors.incident_get(pk=pk)
-        notice = Notice("success", f"Incident resolved: {incident.title}.")
-        return _answer(
-            request, incident, incident_context(incident, notice=notice), status=200, notice=notice
+    def resolve(incident: Incident, data: dict[str, Any]) -> str:
+        resolved = services.incident_resolve(
+            actor=request.user, incident=incident, body=data["body"], ip=client_ip(request)
         )
-    return _answer(request, incident, incident_context(incident, resolve_form=form), status=400)
+        return f"Incident resolved: {resolved.title}."
+
+    form = IncidentResolveForm(request.POST, auto_id="id_resolve_%s")
+    return _incident_step(request, pk, form, "resolve_form", resolve)
+
+
+def _incident_step(
+    request: HttpRequest,
+    pk: int,
+    form: Any,
+    form_name: str,
+    step: Callable[[Incident, dict[str, Any]], str],
+) -> HttpResponse:
+    """Validate the composer's form, run the step, answer with the incident again: the
+    form with its errors (400, or the refusal's own status) or the outcome as a notice."""
+    incident = selectors.incident_get(pk=pk)
+    if not form.is_valid():
+        return _answer(
+            request, incident, incident_context(incident, **{form_name: form}), status=400
+        )
+    try:
+        said = step(incident, form.cleaned_data)
+    except (ValidationError, ApplicationError) as error:
+        errors_from(form, error)
+        status = getattr(error, "status_code", 400)
+        return _answer(
+            request, incident, incident_context(incident, **{form_name: form}), status=status
+        )
+    incident = selectors.incident_get(pk=pk)
+    notice = Notice("success", said)
+    return _answer(
+        request, incident, incident_context(incident, notice=notice), status=200, notice=notice
+    )
