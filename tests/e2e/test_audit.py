@@ -11,15 +11,14 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import transaction
-from django.test import Client
 from playwright.sync_api import expect
 
 from audit import services as audit
 from operators.models import User
 from tenants import services
 from tenants.models import Tenant
+from tests.e2e.helpers import signed_in_opener
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OPS = "ops@northwind.example"
@@ -42,14 +41,7 @@ def signed_in(new_page, live_server):
                 tenant=acme,
                 metadata={"changes": {"plan": {"before": "starter", "after": f"plan-{n}"}}},
             )
-    client = Client()
-    client.force_login(operator)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-    page = new_page()
-    page.context.add_cookies(
-        [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-    )
-    return page, live_server.url
+    return signed_in_opener(new_page, live_server, operator)(), live_server.url
 
 
 def _ids(page) -> list[str]:

@@ -17,16 +17,14 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from demo.seed import seed_demo
 from operators.models import User
+from tests.e2e.helpers import require_axe, serious_violations, signed_in_opener
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 TENANT = "acme"
 TABS = ("overview", "users", "resources", "billing", "audit", "support", "danger")
 
@@ -91,18 +89,7 @@ def demo_operator(db: Any) -> User:
 @pytest.fixture
 def signed_in(new_page: Any, live_server: Any, demo_operator: User) -> Any:
     """A function opening a signed-in page with the given context options."""
-    client = Client()
-    client.force_login(demo_operator)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-
-    def open_page(**options: Any) -> Any:
-        page = new_page(**options)
-        page.context.add_cookies(
-            [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-        )
-        return page
-
-    return open_page
+    return signed_in_opener(new_page, live_server, demo_operator)
 
 
 def assert_whole_page(page: Any, url: str) -> None:
@@ -192,26 +179,12 @@ def test_a_search_comes_back_with_its_box_filled(
     assert_whole_page(page, searched)
 
 
-def _axe_violations(page: Any) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']} ({v['impact']}): {[n['target'] for n in v['nodes'][:4]]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
-
-
 @pytest.mark.parametrize("theme", ["dark", "light"])
 @pytest.mark.parametrize("density", ["comfy", "compact"])
 def test_no_serious_accessibility_violation_on_any_page(
     signed_in: Any, live_server: Any, theme: str, density: str
 ) -> None:
-    if not AXE.exists():
-        message = "axe-core is not installed (make test runs npm ci)"
-        if __import__("os").environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_axe()
     # The console's CSP rightly refuses injected scripts; axe is injected only here.
     page = signed_in(bypass_csp=True)
     page.add_init_script(
@@ -222,7 +195,7 @@ def test_no_serious_accessibility_violation_on_any_page(
     for path in pages():
         page.goto(f"{live_server.url}{path}")
         assert page.evaluate("document.documentElement.dataset.theme") == theme
-        violations = _axe_violations(page)
+        violations = serious_violations(page)
         if violations:
             found[path] = violations
     assert found == {}, found

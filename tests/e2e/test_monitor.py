@@ -10,16 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from operators.models import User
+from tests.e2e.helpers import require_axe, serious_violations, signed_in_opener
 from tests.fakes.server import FakeServer
 from tests.fakes.stalwart import FakeStalwart
 
 pytestmark = pytest.mark.django_db(transaction=True)
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -27,28 +25,7 @@ def signed_in(new_page: Any, live_server: Any, db: Any) -> Any:
     operator = User.objects.create_user(
         "lee@dezky.example", None, name="Sample Lee", platform_admin=True
     )
-    client = Client()
-    client.force_login(operator)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
-
-    def open_page(**options: Any) -> Any:
-        page = new_page(**options)
-        page.context.add_cookies(
-            [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-        )
-        return page
-
-    return open_page
-
-
-def _axe(page: Any) -> list[str]:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
-    return [
-        f"{v['id']}: {[n['target'] for n in v['nodes'][:3]]}"
-        for v in result["violations"]
-        if v["impact"] in ("serious", "critical")
-    ]
+    return signed_in_opener(new_page, live_server, operator)
 
 
 def test_a_stalwart_going_down_shows_on_its_card(
@@ -151,8 +128,7 @@ def test_an_incident_opened_updated_and_resolved_through_the_banner(
 
 @pytest.mark.parametrize("theme", ["dark", "light"])
 def test_incident_pages_and_dialog_pass_axe(signed_in: Any, live_server: Any, theme: str) -> None:
-    if not AXE.exists():
-        pytest.skip("axe-core is not installed (make test runs npm ci)")
+    require_axe()
     from monitor import services
 
     operator = User.objects.get(email="lee@dezky.example")
@@ -165,11 +141,11 @@ def test_incident_pages_and_dialog_pass_axe(signed_in: Any, live_server: Any, th
     found: dict[str, list[str]] = {}
     for path in (f"/incidents/{incident.pk}/", "/incidents/", "/infrastructure/"):
         page.goto(f"{live_server.url}{path}")
-        found[path] = _axe(page)
+        found[path] = serious_violations(page)
     page.goto(f"{live_server.url}/")
     page.get_by_test_id("incident-banner-open").click()
     expect(page.get_by_test_id("incident-dialog")).to_be_visible()
-    found["/ (dialog open)"] = _axe(page)
+    found["/ (dialog open)"] = serious_violations(page)
     assert {k: v for k, v in found.items() if v} == {}
 
     page.set_viewport_size({"width": 390, "height": 844})

@@ -8,12 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.conf import settings as django_settings
-from django.test import Client
 from playwright.sync_api import expect
 
 from operators.models import User
 from tenants import services as tenant_services
+from tests.e2e.helpers import signed_in_opener
 from tests.operators.factories import OperatorFactory
 from tests.tenants.factories import TenantFactory
 
@@ -36,15 +35,10 @@ def other(db: Any) -> User:
 def signed_in(new_page: Any, live_server: Any, reader: User, settings: Any) -> Any:
     # The live server runs in this process: a one-second poll keeps the test short.
     settings.NOTIFICATIONS_POLL_SECONDS = 1
-    client = Client()
-    client.force_login(reader)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME].value
+    opener = signed_in_opener(new_page, live_server, reader)
 
     def open_page(path: str = "/tenants/", **options: Any) -> Any:
-        page = new_page(**options)
-        page.context.add_cookies(
-            [{"name": django_settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}]
-        )
+        page = opener(**options)
         page.goto(f"{live_server.url}{path}")
         return page
 

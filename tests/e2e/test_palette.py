@@ -3,14 +3,13 @@ the keyboard, actions, closing with focus back where it was, and recent items.""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
 from operators.models import User
+from tests.e2e.helpers import require_axe, serious_violations
 from tests.flags.factories import FlagFactory
 from tests.operators.factories import UserFactory
 from tests.tenants.factories import TenantFactory
@@ -18,7 +17,6 @@ from tests.tenants.factories import TenantFactory
 pytestmark = pytest.mark.django_db(transaction=True)
 PASSWORD = "correct horse battery"
 EMAIL = "palette-ops@dezky.example"
-AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.fixture
@@ -211,10 +209,7 @@ def test_readable_in_both_themes_and_a_full_width_sheet_on_a_phone(
     live_server, new_page, screenshot_dir, theme: str
 ) -> None:
     """axe-core over the open palette (contrast, roles, names) at 1360 and 390 px."""
-    if not AXE.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail("axe-core is not installed (make test runs npm ci)")
-        pytest.skip("axe-core is not installed (make test runs npm ci)")
+    require_axe()
     # The console's CSP rightly refuses injected scripts; axe is injected only here.
     page = new_page(bypass_csp=True)
     page.add_init_script(f"localStorage.setItem('dezky.theme', '{theme}');")
@@ -237,13 +232,7 @@ def test_readable_in_both_themes_and_a_full_width_sheet_on_a_phone(
         box.press("ArrowDown")
         page.wait_for_timeout(250)  # the entry animation, so contrast is measured at rest
         page.screenshot(path=str(screenshot_dir / f"palette-{width}-{theme}.png"))
-        page.add_script_tag(path=str(AXE))
-        result = page.evaluate("axe.run({include: ['#palette']}, {resultTypes: ['violations']})")
-        serious = [
-            f"{v['id']}: {[n['target'] for n in v['nodes'][:4]]}"
-            for v in result["violations"]
-            if v["impact"] in ("serious", "critical")
-        ]
+        serious = serious_violations(page, include="#palette")
         assert serious == [], (width, theme, serious)
         if width == 390:
             frame = dialog.bounding_box()
