@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
+from audit import keys
 from audit.chain import verify
 from audit.models import AuditEvent
 from demo.seed import DEMO_OPERATOR_EMAIL, TENANTS, demo_users
@@ -55,7 +56,7 @@ def test_seed_demo_creates_a_console_worth_walking_and_is_idempotent(capsys) -> 
     again = capsys.readouterr().out
     assert "nothing new" in again and password not in again
     assert _counts() == counts
-    assert verify(AuditEvent.objects.order_by("id"))[1] is None
+    assert verify(AuditEvent.objects.order_by("id"), keys=keys.key_for)[1] is None
     # The password is shown, never stored in the audit log.
     assert not AuditEvent.objects.filter(metadata__icontains=password).exists()
 
