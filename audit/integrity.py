@@ -26,7 +26,7 @@ CHUNK = 5000
 KEEP_VERIFICATIONS = timedelta(days=90)
 # The page's "Verify now" answers within a request: above this many events it walks
 # only what came after the last checkpoint (the full walk is the command's job).
-FULL_WALK_LIMIT = 200_000
+FULL_WALK_LIMIT = 50_000
 
 _COLUMNS = (
     "id",

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from audit import integrity
+from audit.integrity import FULL_WALK_LIMIT
 from console.responder import Notice, confirm_page, is_fragment, redirect_with_notice, respond
 from core.request_meta import client_ip
 from operators.permissions import operator_required
@@ -21,8 +22,9 @@ from operators.permissions import operator_required
 DIALOG = {
     "id": "verify-chain-dialog",
     "title": "Verify the audit chain now?",
-    "text": "Every event's hash is recomputed from the first to the newest and held to the "
-    "last signed checkpoint. At a million events this takes a few seconds. The check is "
+    "text": "Each event's hash is recomputed and the chain is held to the last signed "
+    f"checkpoint: the whole chain up to {FULL_WALK_LIMIT:,} events; a longer one from "
+    "that checkpoint on (manage.py verify_audit_chain walks all of it). The check is "
     "recorded in the audit log.",
     "confirm": "Verify now",
     "tone": "primary",
