@@ -55,10 +55,11 @@ class Card:
     @property
     def state(self) -> str:
         """up, down, unknown (configured, never probed), not_configured or simulated."""
-        if not self.setup.configured:
-            return "not_configured"
+        # The demo simulates reconcile even where URLs are set: it is what the card says.
         if self.setup.simulated:
             return "simulated"
+        if not self.setup.configured:
+            return "not_configured"
         if self.latest is None:
             return "unknown"
         return "up" if self.latest.ok else "down"

@@ -53,6 +53,8 @@ def test_simulated_components_are_said_to_be_so(settings: Any) -> None:
     code, lines, _ = _run()
     assert code == 0
     assert lines[4] == "ocis       simulated (demo): not probed"
+    # The demo with no URLs at all (what `make run` starts): simulated, not "not configured".
+    assert lines[3] == "stalwart   simulated (demo): not probed"
 
 
 def test_a_silly_deadline_is_refused() -> None:

@@ -33,10 +33,10 @@ class Command(BaseCommand):
         for setup in probes.setups():
             name = f"{setup.component:<10}"
             outcome = outcomes.get(setup.component)
-            if not setup.configured:
-                line = f"{name} not configured (set {setup.configure_hint})"
-            elif setup.simulated:
+            if setup.simulated:
                 line = f"{name} simulated (demo): not probed"
+            elif not setup.configured:
+                line = f"{name} not configured (set {setup.configure_hint})"
             elif outcome is None:
                 line = f"{name} not probed"
             elif outcome.ok:
