@@ -36,8 +36,8 @@ PAGE_SIZE = 50
 # first" sorts every event of the month (seconds at a million). The ids of the first
 # and last event of the range come from the `at` index (one row each); the page then
 # walks the primary key between them, the exact `at` test still applied. An event's
-# time is taken just before its append waits for the chain's lock, so time and id can
-# disagree only by the appends queued ahead of it: TIME_SKEW allows far more.
+# time is stamped once its append holds the chain's lock (audit.services.record), so
+# time follows id; TIME_SKEW is slack for a clock that steps back (NTP).
 TIME_SKEW = 1_000
 SEARCH_WINDOW = 20_000
 EXPORT_CHUNK = 2_000

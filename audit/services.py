@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.utils import timezone
 
 from audit import actions, keys
 from audit.chain import GENESIS, event_hash, hashed_fields
@@ -63,6 +64,9 @@ def record(
     )
     event.full_clean(exclude=["prev_hash", "hash", "actor", "tenant"])
     _lock_chain()
+    # Stamped once the chain is ours: appends take turns, so time follows id order
+    # (the audit page's time filter narrows by id on that promise).
+    event.at = timezone.now()
     event.prev_hash = (
         AuditEvent.objects.order_by("-id").values_list("hash", flat=True).first() or GENESIS
     )

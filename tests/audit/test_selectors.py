@@ -16,9 +16,13 @@ pytestmark = pytest.mark.django_db
 
 
 def _freeze_event_time(monkeypatch, now) -> None:
-    # The field's default is the function itself (taken when the model was defined),
-    # so patching timezone.now would not reach it; its cached default does.
-    monkeypatch.setattr(AuditEvent._meta.get_field("at"), "_get_default", now)
+    # record() stamps the time once it holds the chain's lock, with audit.services'
+    # own reference to django.utils.timezone.
+    from types import SimpleNamespace
+
+    from audit import services as audit_services
+
+    monkeypatch.setattr(audit_services, "timezone", SimpleNamespace(now=now))
 
 
 def _ids(page: selectors.AuditPage) -> list[int]:
