@@ -53,6 +53,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     oidc_subject = models.CharField(
         "OIDC subject", max_length=255, null=True, blank=True, unique=True
     )
+    password_change_required = models.BooleanField(
+        "must change password",
+        default=False,
+        help_text="Set with a temporary password: nothing else is reachable until it is changed.",
+    )
+    password_expires_at = models.DateTimeField(
+        "temporary password expires",
+        null=True,
+        blank=True,
+        help_text="When an unused temporary password stops working.",
+    )
 
     objects = UserManager()
 
@@ -125,6 +136,9 @@ class InviteState(models.TextChoices):
     DIRECTORY_USER_CREATED = "directory_user_created", "Account created in the directory"
     COMPLETED = "completed", "Completed"
     FAILED = "failed", "Failed (can be retried)"
+    # The email belongs to a directory account this invite did not make: a retry
+    # cannot help until someone changes that account; the invite can be discarded.
+    BLOCKED = "blocked", "Cannot finish (email taken)"
 
 
 class OperatorInvite(models.Model):
@@ -165,3 +179,27 @@ class OperatorInvite(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.get_state_display()})"
+
+
+class UserSession(models.Model):
+    """A signed-in browser session, so an operator can see theirs and end the others.
+
+    One row per Django session; it goes when the session ends (sign-out, expiry,
+    "sign out others", deactivation).
+    """
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(
+        "operators.User", on_delete=models.CASCADE, related_name="browser_sessions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        indexes = [models.Index(fields=["user", "-last_seen_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"

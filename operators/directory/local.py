@@ -37,6 +37,14 @@ class LocalDirectory:
     def add_user_to_group(self, user_pk: int, group_id: str) -> None:
         return None
 
+    def remove_user_from_group(self, user_pk: int, group_id: str) -> None:
+        return None  # membership lives in this database (platform_admin, Membership)
+
+    def set_user_active(self, user_pk: int, active: bool) -> None:
+        # The local user's own is_active is the account; the service that calls this
+        # sets it in the same transaction as its audit event.
+        return None
+
     def recovery_link(self, user_pk: int) -> str | None:
         return None
 
