@@ -94,6 +94,11 @@ def _role(metadata: dict[str, Any]) -> str:
     return f"as {role}" if role else ""
 
 
+def _handoff(metadata: dict[str, Any]) -> str:
+    handoff = metadata.get("handoff")
+    return {"link": "a recovery link", "temp-password": "a temporary password"}.get(handoff, "")
+
+
 def _invite_failed(metadata: dict[str, Any]) -> str:
     error = str(metadata.get("error") or "")
     return error[:160]
@@ -111,6 +116,29 @@ def _chain_broken(metadata: dict[str, Any]) -> str:
 def _exported(metadata: dict[str, Any]) -> str:
     export_format = str(metadata.get("format") or "").upper()
     return f"as {export_format}" if export_format else ""
+
+
+def _impersonation_reason(metadata: dict[str, Any]) -> str:
+    reason = str(metadata.get("reason") or "")[:160]
+    return f"reason: {reason}" if reason else ""
+
+
+def _impersonation_ended(metadata: dict[str, Any]) -> str:
+    how = {"exit": "exited", "expired": "time limit reached", "new session": "new sign-in"}
+    return how.get(str(metadata.get("ended_reason") or ""), "")
+
+
+def _impersonation_page(metadata: dict[str, Any]) -> str:
+    path = str(metadata.get("path") or "")[:120]
+    reason = _impersonation_reason(metadata)
+    return "; ".join(part for part in (path, reason) if part)
+
+
+def _sessions_ended(metadata: dict[str, Any]) -> str:
+    count = metadata.get("count")
+    if not isinstance(count, int):
+        return ""
+    return f"{count} session" if count == 1 else f"{count} sessions"
 
 
 def _severity(metadata: dict[str, Any]) -> str:
@@ -140,6 +168,11 @@ _ALL: tuple[Action, ...] = (
         "tenant.reconciled", "Tenants", "{actor} reconciled tenant {target}", detail=_reconciled
     ),
     Action("tenant.member_added", "Tenants", "{actor} added {target}", detail=_role),
+    Action("tenant.member_invited", "Tenants", "{actor} invited {target}", "success", _role),
+    Action(
+        "tenant.member_invite_failed", "Tenants", "{actor} could not invite {target}", "danger",
+        _invite_failed,
+    ),
     Action(
         "tenant.member_role_changed", "Tenants", "{actor} changed the role of {target}",
         detail=_role,
@@ -165,9 +198,42 @@ _ALL: tuple[Action, ...] = (
         "danger", _invite_failed,
     ),
     Action("platform.invite_discarded", "Operators", "{actor} discarded the invite of {target}"),
+    Action(
+        "platform.operator_granted", "Operators",
+        "{actor} made {target} an operator (manage.py make_operator)", "success",
+    ),
+    Action(
+        "platform.operator_deactivated", "Operators", "{actor} deactivated operator {target}",
+        "warning",
+    ),
+    Action(
+        "platform.operator_reactivated", "Operators", "{actor} reactivated operator {target}",
+        "success",
+    ),
+    Action(
+        "platform.invite_resent", "Operators",
+        "{actor} handed operator {target} a new first sign-in credential", detail=_handoff,
+    ),
+    # Impersonation: an operator viewing the console as a tenant member sees it
+    Action(
+        "impersonation.started", "Impersonation", "{actor} started viewing the console as {target}",
+        "warning", _impersonation_reason,
+    ),
+    Action(
+        "impersonation.ended", "Impersonation", "{actor} stopped viewing the console as {target}",
+        detail=_impersonation_ended,
+    ),
+    Action(
+        "impersonation.page_viewed", "Impersonation", "{actor} viewed a page as {target}",
+        detail=_impersonation_page,
+    ),
     # Sign-in
     Action("user.logged_in", "Sign-in", "{actor} signed in"),
     Action("user.logged_out", "Sign-in", "{actor} signed out"),
+    Action(
+        "user.sessions_ended", "Sign-in", "{actor} signed out their other sessions",
+        detail=_sessions_ended,
+    ),
     Action(
         "user.login_failed", "Sign-in", "A sign-in as {target} failed", "warning", _login_failed
     ),

@@ -2,8 +2,9 @@
 
 - `Vary: HX-Request` on HTML, and `Cache-Control: no-store` on fragments: a browser
   must never answer Back, Forward or a reload of a URL that a swap pushed with the
-  fragment it fetched for that swap. Full pages are `private, no-cache`: they carry
-  an operator's view of the platform and are revalidated on every visit.
+  fragment it fetched for that swap. Full pages are `private, no-store`: they carry
+  an operator's view of the platform, which no shared cache and no disk may keep
+  (operators.middleware gives the same to any other answer to a signed-in browser).
 - Business-rule refusals (`core.errors.ApplicationError`) that a view did not handle
   itself become a toast on a swap, or a message on the page the form came from.
   `NotFound` is the 404 page (or a toast on a swap). The API maps the same errors
@@ -36,7 +37,7 @@ class ConsolePages:
         if is_fragment(request):
             response["Cache-Control"] = "no-store"
         elif not response.has_header("Cache-Control"):
-            patch_cache_control(response, private=True, no_cache=True)
+            patch_cache_control(response, private=True, no_store=True)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:

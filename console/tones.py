@@ -23,7 +23,12 @@ _REGISTRY: dict[str, dict[str, str]] = {
         "not_configured": "neutral",
     },
     "flag_state": {"off": "neutral", "on": "success", "targeted": "info", "rollout": "warning"},
-    "invite_state": {"started": "info", "directory_user_created": "warning", "failed": "danger"},
+    "invite_state": {
+        "started": "info",
+        "directory_user_created": "warning",
+        "failed": "danger",
+        "blocked": "danger",
+    },
     # A person's account: signs in, has never signed in yet, or cannot sign in.
     "user_status": {"active": "success", "invited": "info", "inactive": "neutral"},
     # Django's message levels, as alerts and toasts show them.

@@ -69,11 +69,16 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "operators.oidc.middleware.OidcSessionRefresh",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Before the OIDC refresh, so an idle or too-old session is ended, not renewed
+    # silently; after messages, so the login page can say why.
+    "operators.middleware.SignedInSessions",
+    "operators.oidc.middleware.OidcSessionRefresh",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "console.middleware.ConsolePages",
+    # After auth, messages and htmx: narrows what an impersonating operator sees.
+    "operators.impersonation_middleware.ImpersonationMiddleware",
     "csp.middleware.CSPMiddleware",
 ]
 
@@ -135,6 +140,10 @@ else:
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
             "LOCATION": env.str("DEZKY_CACHE_DIR", default=str(BASE_DIR / ".cache")),
             "TIMEOUT": None,
+            # Past MAX_ENTRIES Django drops a random third of the files, which could
+            # drop a sign-in count or a version; far above what one host's sign-in
+            # windows hold, and small enough that listing the folder on a write is cheap.
+            "OPTIONS": {"MAX_ENTRIES": 10000},
         },
     }
 # Serve /bench/floor/ for bench/flags_eval.py; never on in a deployment.
@@ -152,8 +161,23 @@ AUTHENTIK_URL = env.str("AUTHENTIK_URL", default="")
 AUTHENTIK_TOKEN = env.str("AUTHENTIK_TOKEN", default="")
 AUTHENTIK_ADMIN_GROUP = env.str("AUTHENTIK_ADMIN_GROUP", default="dezky-platform-admins")
 AUTHENTIK_TIMEOUT_SECONDS = env.float("AUTHENTIK_TIMEOUT_SECONDS", default=5.0)
+# One whole invite (several Authentik calls) ends by then, retries included.
+AUTHENTIK_INVITE_DEADLINE_SECONDS = env.float("AUTHENTIK_INVITE_DEADLINE_SECONDS", default=10.0)
+# The OIDC provider's "Subject mode" in Authentik: what the ID token's `sub` is.
+AUTHENTIK_SUBJECT_MODE = env.str("AUTHENTIK_SUBJECT_MODE", default="hashed_user_id")
+if AUTHENTIK_SUBJECT_MODE not in {
+    "hashed_user_id", "user_id", "user_uuid", "user_username", "user_email", "user_upn",
+}:  # fmt: skip
+    raise ImproperlyConfigured(
+        "AUTHENTIK_SUBJECT_MODE is one of hashed_user_id, user_id, user_uuid, "
+        "user_username, user_email, user_upn (the provider's Subject mode in Authentik)."
+    )
+# What your Authentik's recovery flow's token validity is set to; the invite says so.
+AUTHENTIK_RECOVERY_LINK_MINUTES = env.int("AUTHENTIK_RECOVERY_LINK_MINUTES", default=30)
 INVITES_PER_MINUTE = env.int("INVITES_PER_MINUTE", default=10)
 AUTHENTIK_TENANT_GROUP_PREFIX = env.str("AUTHENTIK_TENANT_GROUP_PREFIX", default="dezky-tenant-")
+# How long an operator may view the console as a tenant member before it ends by itself.
+IMPERSONATION_MAX_MINUTES = env.int("IMPERSONATION_MAX_MINUTES", default=15)
 
 # --- Provisioning -------------------------------------------------------------
 STALWART_URL = env.str("STALWART_URL", default="")
@@ -223,6 +247,14 @@ BREAK_GLASS_LOGIN = env.bool("BREAK_GLASS_LOGIN", default=False)
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_IP = env.int("LOGIN_FAILURES_PER_IP", default=30)
 LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=900)
+# Local mode: how long an invite's temporary password works if it is never changed.
+TEMP_PASSWORD_HOURS = env.int("TEMP_PASSWORD_HOURS", default=72)
+# A signed-in session ends after this long without a request, and this long after
+# sign-in whatever happens (operators.middleware.SignedInSessions).
+SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=60)
+SESSION_MAX_HOURS = env.int("SESSION_MAX_HOURS", default=12)
+# The session store forgets a session no later than it stops being accepted.
+SESSION_COOKIE_AGE = SESSION_MAX_HOURS * 3600
 
 # --- Audit log -----------------------------------------------------------------
 # The chain key (HMAC) lives here, never in the database. Unset: derived from
@@ -308,6 +340,10 @@ CONTENT_SECURITY_POLICY = {
 }
 if env.bool("BEHIND_TLS_PROXY", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Whose X-Forwarded-For entries are believed for the client's address (audit events,
+# per-address sign-in limits): a number of proxies in front, or their addresses/CIDRs.
+# Empty: the header is ignored (core/request_meta.py; checked at startup).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # --- Static files, i18n -------------------------------------------------------
 STATIC_URL = "static/"

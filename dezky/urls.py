@@ -12,6 +12,7 @@ from flags.api.urls import ofrep_patterns
 from operators.api_urls import api_patterns as operator_api
 from operators.permissions import operator_required
 from operators.views.auth import admin_login_redirect
+from operators.views.settings import settings_page
 from tenants.api.urls import api_patterns as tenant_api
 from tenants.views.overview import overview
 
@@ -19,11 +20,12 @@ from tenants.views.overview import overview
 admin.site.login = admin_login_redirect
 
 # The sidebar entries whose screens are not built yet: labelled placeholders.
-PLACEHOLDERS = ("support", "billing", "reports", "settings")
+PLACEHOLDERS = ("support", "billing", "reports")
 
 shell_patterns = [
     path("", overview, name="overview"),
     path("palette/", operator_required(palette), name="palette"),
+    path("settings/", settings_page, name="settings"),
     *(
         path(f"{name}/", operator_required(placeholder_view(f"console:{name}")), name=name)
         for name in PLACEHOLDERS

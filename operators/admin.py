@@ -12,7 +12,7 @@ from django.template.response import TemplateResponse
 
 from core.admin_audit import ReadOnlyAdmin, ServiceBackedAdmin, actor_and_ip
 from operators import services
-from operators.models import OperatorInvite, ServiceToken, TokenScope, User
+from operators.models import Impersonation, OperatorInvite, ServiceToken, TokenScope, User
 
 
 class UserAddForm(forms.ModelForm):
@@ -171,3 +171,14 @@ class OperatorInviteAdmin(ReadOnlyAdmin):
                     "created_at", "last_error")  # fmt: skip
     list_filter = ("state", "directory", "handoff")
     search_fields = ("email", "name", "invited_by_email")
+
+
+@admin.register(Impersonation)
+class ImpersonationAdmin(ReadOnlyAdmin):
+    """Who viewed the console as which tenant member, why and for how long; written only
+    by starting and ending one in the console, so each has its audit events."""
+
+    list_display = ("operator", "member", "reason", "started_at", "expires_at", "ended_at",
+                    "ended_reason")  # fmt: skip
+    list_filter = ("ended_reason",)
+    search_fields = ("operator__email", "member__email", "reason")

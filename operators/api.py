@@ -24,7 +24,11 @@ _CREDENTIAL = inline_serializer(
         "subject": serializers.CharField(help_text="The new account's subject at the IdP."),
         "user_id": serializers.IntegerField(),
         "email": serializers.EmailField(),
-        "link": serializers.URLField(required=False, help_text="A recovery link, or…"),
+        "link": serializers.URLField(
+            required=False,
+            help_text="A recovery link (works once; expires after Authentik's recovery "
+            "token validity, AUTHENTIK_RECOVERY_LINK_MINUTES), or…",
+        ),
         "temp_password": serializers.CharField(
             required=False, help_text="…a temporary password: exactly one of the two."
         ),
@@ -41,7 +45,10 @@ class InviteView(APIView):
         responses={
             201: _CREDENTIAL,
             400: OpenApiResponse(description="A bad field, named."),
-            409: OpenApiResponse(description="The email already has an account."),
+            409: OpenApiResponse(
+                description="The email (or, in Authentik, the username) already belongs to "
+                "an account; `field` is `email`."
+            ),
             429: OpenApiResponse(description="Too many invites this minute."),
             502: OpenApiResponse(description="Authentik failed; its message is carried."),
         },

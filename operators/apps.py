@@ -7,6 +7,8 @@ class OperatorsConfig(AppConfig):
 
     def ready(self) -> None:
         from console import palette
-        from operators.palette import UserSource
+        from operators import sessions  # noqa: F401  (connects the sign-in/out receivers)
+        from operators.palette import ImpersonationSource, UserSource
 
         palette.register(UserSource())
+        palette.register(ImpersonationSource())

@@ -8,9 +8,16 @@ where it stopped instead of making a second account: the account Authentik made
 for this invite carries the invite's id in its attributes, which is how "our own
 unfinished invite" is told from "someone else's account with this email".
 
-An unfinished invite that will never finish (the email belongs to someone else's
-account) is discarded with `operator_invite_discard`, which touches only this
-console's record, never Authentik.
+An invite whose email belongs to someone else's account in Authentik (its email,
+or its username) is recorded as BLOCKED, not FAILED: retrying cannot help until
+someone changes that account. Inviting the email again re-checks (the account may
+have been fixed meanwhile). An unfinished invite is discarded with
+`operator_invite_discard`, which touches only this console's record, never
+Authentik.
+
+One whole invite ends within AUTHENTIK_INVITE_DEADLINE_SECONDS: each Authentik
+call waits at most the time left, so a hung Authentik fails the invite in time
+("did not answer in N s") instead of holding the request for the sum of timeouts.
 """
 
 from __future__ import annotations
@@ -26,27 +33,35 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit import services as audit
-from core.errors import Conflict, NotFound, RateLimited, UpstreamError
+from core.errors import ApplicationError, Conflict, NotFound, RateLimited, UpstreamError
 from core.ratelimit import allow
-from operators.directory import DirectoryError, DirectoryUser, get_directory
+from operators.directory import DirectoryError, DirectoryUser, deadline, get_directory
 from operators.models import InviteState, OperatorInvite, User, normalize_email
 from operators.passwords import temporary_password
 
 INVITE_MARKER = "dezky_invite_id"
-# Longer than one invite's calls to Authentik at their timeouts with retries; an
-# invite resumed less than this ago and not failed again may still be running.
+# Longer than one invite may take (AUTHENTIK_INVITE_DEADLINE_SECONDS); an invite
+# resumed less than this ago and not failed again may still be running.
 INVITE_IN_FLIGHT = timedelta(minutes=2)
 
 
 @dataclass(frozen=True)
 class InviteResult:
-    """Exactly one of `link` and `temp_password` is set."""
+    """Exactly one of `link` and `temp_password` is set.
+
+    `link_minutes`: how long the link works (AUTHENTIK_RECOVERY_LINK_MINUTES, what the
+    Authentik recovery flow's token validity is said to be; Authentik does not tell).
+    `temp_password_hours`: how long an unused temporary password works, where the
+    console enforces it (local mode); None where it does not (Authentik).
+    """
 
     subject: str
     user_id: int
     email: str
     link: str | None = None
     temp_password: str | None = None
+    link_minutes: int | None = None
+    temp_password_hours: int | None = None
 
     @property
     def handoff(self) -> str:
@@ -65,13 +80,16 @@ def operator_invite(*, name: str, email: str, actor: User, ip: str | None = None
     with transaction.atomic() if directory.kind == "local" else nullcontext():
         invite = _start(name=name, email=email, actor=actor, directory=directory.kind)
         try:
-            account, link, temp_password = _provision(invite, directory)
+            with deadline(settings.AUTHENTIK_INVITE_DEADLINE_SECONDS):
+                account, link, temp_password = _provision(invite, directory)
         except DirectoryError as err:
-            _failed(invite, err, actor=actor, ip=ip)
-            if err.status == 409 or isinstance(err, _TakenError):
+            taken = err.status == 409 or isinstance(err, _TakenError)
+            _failed(invite, err, blocked=taken, actor=actor, ip=ip)
+            if taken:
                 raise Conflict(err.message, field="email") from None
             raise UpstreamError(
-                f"Authentik refused or failed: {err.message} The invite was kept; retry it.",
+                f"Authentik refused or failed: {_sentence(err.message)} "
+                "The invite was kept; retry it.",
                 extra={"upstream_status": err.status},
             ) from None
         user = _finish(invite, account, handoff="link" if link else "temp-password", actor=actor,
@@ -79,11 +97,21 @@ def operator_invite(*, name: str, email: str, actor: User, ip: str | None = None
     return InviteResult(
         subject=account.subject, user_id=user.pk, email=email, link=link,
         temp_password=temp_password,
+        link_minutes=settings.AUTHENTIK_RECOVERY_LINK_MINUTES if link else None,
+        temp_password_hours=(
+            settings.TEMP_PASSWORD_HOURS if temp_password and directory.kind == "local" else None
+        ),
     )  # fmt: skip
 
 
 class _TakenError(DirectoryError):
     """The email belongs to a directory account this invite did not make."""
+
+
+def _sentence(message: str) -> str:
+    """Upstream words end without a full stop at times ("Token invalid/expired")."""
+    message = message.strip()
+    return message if message.endswith((".", "!", "?")) else f"{message}."
 
 
 def _validate(name: str, email: str) -> None:
@@ -138,7 +166,17 @@ def _provision(invite: OperatorInvite, directory) -> tuple[DirectoryUser, str | 
                 raise
             account = directory.find_user_by_email(invite.email)  # made meanwhile
             if account is None:
-                raise
+                # Authentik makes the email the username; an account holds that
+                # username without holding the email (an empty or other email).
+                raise _TakenError(
+                    f"The username {invite.email} is taken in Authentik by an account whose "
+                    "email is not this one, so the invite cannot make its account. In "
+                    "Authentik, rename or remove that account, or set its email to "
+                    f"{invite.email} so it can be found (then add it to the operators' "
+                    "group), and invite again.",
+                    status=409,
+                    field="email",
+                ) from None
             _ours_or_taken(invite, account)
     else:
         _ours_or_taken(invite, account)
@@ -170,11 +208,14 @@ def _progress(invite: OperatorInvite, account: DirectoryUser) -> None:
 
 
 @transaction.atomic
-def _failed(invite: OperatorInvite, err: DirectoryError, *, actor: User, ip: str | None) -> None:
+def _failed(
+    invite: OperatorInvite, err: DirectoryError, *, blocked: bool, actor: User, ip: str | None
+) -> None:
     if invite.directory == "local":
         return  # rolled back with the rest of the local invite
+    state = InviteState.BLOCKED if blocked else InviteState.FAILED
     OperatorInvite.objects.filter(pk=invite.pk).update(
-        state=InviteState.FAILED, last_error=err.message[:2000], updated_at=timezone.now()
+        state=state, last_error=err.message[:2000], updated_at=timezone.now()
     )
     audit.record(
         action="platform.user_invite_failed",
@@ -183,7 +224,12 @@ def _failed(invite: OperatorInvite, err: DirectoryError, *, actor: User, ip: str
         target_id=str(invite.pk),
         target_repr=invite.email,
         ip=ip,
-        metadata={"email": invite.email, "error": err.message[:500], "status": err.status},
+        metadata={
+            "email": invite.email,
+            "error": err.message[:500],
+            "status": err.status,
+            "state": state,
+        },
     )
 
 
@@ -235,9 +281,10 @@ def operator_invite_discard(
     made for the invite stays there (the audit event keeps its pk). Deleting the row
     also frees the email for a new invite.
     """
-    invite = OperatorInvite.objects.select_for_update().filter(pk=invite.pk).first()
-    if invite is None:
+    locked = OperatorInvite.objects.select_for_update().filter(pk=invite.pk).first()
+    if locked is None:
         raise NotFound("That invite is gone already: it was discarded meanwhile.")
+    invite = locked
     if invite.state == InviteState.COMPLETED:
         raise Conflict(f"The invite of {invite.email} has finished; there is nothing to discard.")
     # TRICKY: a retry clears last_error and runs its Authentik calls outside any
@@ -268,3 +315,107 @@ def operator_invite_discard(
         ip=ip,
         metadata=metadata,
     )
+
+
+@dataclass(frozen=True)
+class GrantResult:
+    user: User
+    created: bool  # a new local user (else an existing one was made an operator)
+    directory: str
+    directory_user_pk: int | None
+
+
+def operator_grant(*, email: str, actor: User | None = None) -> GrantResult:
+    """Make an existing account an operator; `manage.py make_operator` runs it.
+
+    Authentik mode: the first operator has no way in until someone is in the admin
+    group, and the group only exists after a first invite. This finds the Authentik
+    user with the email (every page of the search), makes sure of the group, adds the
+    user to it, then (one transaction, after the calls) makes or updates the local
+    user as an operator who signs in through Authentik, with one audit event.
+
+    Local mode: an existing local user becomes an operator; a new one is made with
+    `manage.py createsuperuser` (or the demo), since it needs a password.
+    """
+    email = normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise ApplicationError(f"{email!r} is not a valid email address.", field="email") from None
+    directory = get_directory()
+    if directory.kind == "local":
+        return _grant(email=email, account=None, directory="local", actor=actor)
+    try:
+        with deadline(settings.AUTHENTIK_INVITE_DEADLINE_SECONDS):
+            account = directory.find_user_by_email(email)
+            if account is None:
+                raise NotFound(
+                    f"Authentik has no user with the email {email}. Create the user in "
+                    "Authentik first (or invite them from a console operator's account).",
+                    field="email",
+                )
+            if not account.is_active:
+                raise Conflict(
+                    f"The Authentik user {email} (pk {account.pk}) is deactivated; "
+                    "activate it in Authentik first.",
+                    field="email",
+                )
+            group_id = directory.ensure_group(settings.AUTHENTIK_ADMIN_GROUP, verify=True)
+            directory.add_user_to_group(account.pk, group_id)
+    except DirectoryError as err:
+        if err.status == 409:
+            raise Conflict(err.message, field="email") from None
+        raise UpstreamError(
+            f"Authentik refused or failed: {_sentence(err.message)}",
+            extra={"upstream_status": err.status},
+        ) from None
+    return _grant(email=email, account=account, directory="authentik", actor=actor)
+
+
+@transaction.atomic
+def _grant(
+    *, email: str, account: DirectoryUser | None, directory: str, actor: User | None
+) -> GrantResult:
+    user = None
+    if account is not None:
+        user = User.objects.select_for_update().filter(authentik_pk=account.pk).first()
+    if user is None:
+        user = User.objects.select_for_update().filter(email=email).first()
+    created = user is None
+    if user is None:
+        if account is None:
+            raise NotFound(
+                f"There is no user {email} here. Make one with `manage.py createsuperuser` "
+                "(or load the demo), then run make_operator again.",
+                field="email",
+            )
+        user = User(email=email)
+        user.set_unusable_password()  # they sign in through Authentik
+    elif account is not None and user.authentik_pk not in (None, account.pk):
+        raise Conflict(
+            f"The local user {user.email} is linked to another Authentik account "
+            f"(pk {user.authentik_pk}), not pk {account.pk}; fix that first.",
+            field="email",
+        )
+    if account is not None:
+        user.authentik_pk = account.pk
+        user.name = user.name or account.name
+    user.platform_admin = True
+    user.is_active = True
+    user.full_clean(exclude=["password"])
+    user.save()
+    audit.record(
+        action="platform.operator_granted",
+        actor=actor,
+        target=user,
+        metadata={
+            "email": user.email,
+            "directory": directory,
+            "directory_user_pk": account.pk if account else None,
+            "created": created,
+        },
+    )
+    return GrantResult(
+        user=user, created=created, directory=directory,
+        directory_user_pk=account.pk if account else None,
+    )  # fmt: skip

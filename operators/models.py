@@ -203,3 +203,46 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ImpersonationEnd(models.TextChoices):
+    EXIT = "exit", "Exited"
+    EXPIRED = "expired", "Time limit reached"
+    NEW_SESSION = "new session", "A new sign-in session began"
+    SIGNED_OUT = "signed out", "Signed out"
+
+
+class Impersonation(models.Model):
+    """An operator viewing the console as a tenant member sees it, for support.
+
+    Nothing is minted or done on the member's behalf: it only narrows what this
+    console shows the operator, who stays the signed-in user (and the audit actor).
+    The row is the truth; the session only says which row this browser is in.
+    """
+
+    operator = models.ForeignKey(
+        "operators.User", on_delete=models.CASCADE, related_name="impersonations"
+    )
+    member = models.ForeignKey(
+        "operators.User", on_delete=models.CASCADE, related_name="impersonated_by"
+    )
+    reason = models.TextField(max_length=500)
+    started_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_reason = models.CharField(
+        max_length=16, choices=ImpersonationEnd.choices, blank=True, default=""
+    )
+    # A digest of the session key it was started in: a new sign-in cycles the key,
+    # which ends the impersonation (the key itself is a credential; never stored).
+    session_digest = models.CharField(max_length=64, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["operator", "ended_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.operator} as {self.member} at {self.started_at:%Y-%m-%d %H:%M}"
+
+    def is_expired(self, now: Any = None) -> bool:
+        return (now or timezone.now()) >= self.expires_at

@@ -11,7 +11,14 @@ from core.admin_audit import ReadOnlyAdmin, ReadOnlyInline, ServiceBackedAdmin, 
 from core.errors import ApplicationError
 from core.forms import StringListField
 from tenants import services
-from tenants.models import Membership, Partner, ProvisioningState, Tenant, TenantStatus
+from tenants.models import (
+    MemberInvite,
+    Membership,
+    Partner,
+    ProvisioningState,
+    Tenant,
+    TenantStatus,
+)
 
 
 @admin.register(Partner)
@@ -178,3 +185,13 @@ class ProvisioningStateAdmin(ReadOnlyAdmin):
     list_filter = ("integration", "state")
     search_fields = ("tenant__slug", "tenant__name", "last_error")
     list_select_related = ("tenant",)
+
+
+@admin.register(MemberInvite)
+class MemberInviteAdmin(ReadOnlyAdmin):
+    """Tenant-member invites and how far each got; retried from the tenant's Users tab."""
+
+    list_display = ("email", "tenant", "role", "state", "directory", "handoff",
+                    "invited_by_email", "created_at", "last_error")  # fmt: skip
+    list_filter = ("state", "directory", "role")
+    search_fields = ("email", "name", "tenant__slug", "invited_by_email")

@@ -177,3 +177,63 @@ class ProvisioningState(models.Model):
 
     def __str__(self) -> str:
         return f"{self.tenant.slug} · {self.integration}: {self.state}"
+
+
+class MemberInviteState(models.TextChoices):
+    STARTED = "started", "Started"
+    DIRECTORY_USER_CREATED = "directory_user_created", "Account found or made in the directory"
+    COMPLETED = "completed", "Completed"
+    FAILED = "failed", "Failed (can be retried)"
+
+
+class MemberInvite(models.Model):
+    """One invite of a person into a tenant and how far it got, so a failed one is
+    finished by a retry instead of making a second account. Never holds the credential
+    that was handed over."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="member_invites")
+    email = models.EmailField()
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=16, choices=MemberRole.choices, default=MemberRole.MEMBER)
+    state = models.CharField(
+        max_length=32, choices=MemberInviteState.choices, default=MemberInviteState.STARTED
+    )
+    directory = models.CharField(max_length=16, help_text="authentik or local")
+    directory_user_pk = models.PositiveIntegerField(null=True, blank=True)
+    handoff = models.CharField(
+        max_length=20, blank=True, help_text="link, temp-password or existing-account"
+    )
+    last_error = models.TextField(blank=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    invited_by_email = models.CharField(max_length=254, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            # At most one unfinished invite per person and tenant: a retry resumes it.
+            models.UniqueConstraint(
+                fields=["tenant", "email"],
+                condition=~models.Q(state="completed"),
+                name="one_open_member_invite_per_tenant_email",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} into {self.tenant_id} ({self.get_state_display()})"

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from django.conf import settings
 
+from operators.directory.authentik import deadline
 from operators.directory.base import Directory, DirectoryError, DirectoryUser
 
-__all__ = ["Directory", "DirectoryError", "DirectoryUser", "get_directory"]
+# `deadline(seconds)`: every Authentik call made inside ends by then; the local
+# directory makes no calls, so it is a no-op there.
+__all__ = ["Directory", "DirectoryError", "DirectoryUser", "deadline", "get_directory"]
 
 _authentik: Directory | None = None
 
@@ -28,5 +31,6 @@ def get_directory() -> Directory:
             base_url=settings.AUTHENTIK_URL,
             token=settings.AUTHENTIK_TOKEN,
             timeout=settings.AUTHENTIK_TIMEOUT_SECONDS,
+            subject_mode=settings.AUTHENTIK_SUBJECT_MODE,
         )
     return _authentik

@@ -28,6 +28,13 @@ class DirectoryError(Exception):
         self.status = status
         self.field = field
 
+    @property
+    def sentence(self) -> str:
+        """The message ending with a full stop, to be followed by what happens next
+        (upstream words such as "Token invalid/expired" come without one)."""
+        text = self.message.rstrip()
+        return text if text.endswith((".", "!", "?")) else f"{text}."
+
 
 class Directory(Protocol):
     kind: str  # "authentik" or "local"

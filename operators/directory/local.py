@@ -3,7 +3,11 @@ hand-off is always a temporary password (there is no mail to send a link with)."
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
 
 from operators.directory.base import DirectoryUser
 from operators.models import User, normalize_email
@@ -49,9 +53,14 @@ class LocalDirectory:
         return None
 
     def set_password(self, user_pk: int, password: str) -> None:
+        """Set a temporary password (the invite's hand-off): it must be changed at the
+        first sign-in (operators.middleware holds the session on the change page) and
+        stops working after TEMP_PASSWORD_HOURS if it never was."""
         user = User.objects.get(pk=user_pk)
         user.set_password(password)
-        user.save(update_fields=["password"])
+        user.password_change_required = True
+        user.password_expires_at = timezone.now() + timedelta(hours=settings.TEMP_PASSWORD_HOURS)
+        user.save(update_fields=["password", "password_change_required", "password_expires_at"])
 
 
 def _user(user: User) -> DirectoryUser:

@@ -164,7 +164,7 @@ class OperatorOIDCBackend(OIDCAuthenticationBackend):
         except DirectoryError as err:
             logger.warning("OIDC login: could not ask Authentik about pk %s: %s", invited, err)
             return None
-        if account is not None and identity.subject in {account.subject, str(account.pk)}:
+        if account is not None and identity.subject == account.subject:
             return account.pk
         return None
 

@@ -4,7 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from tenants.models import Plan, TenantStatus
+from tenants.models import MemberRole, Plan, TenantStatus
 from tenants.selectors import provisioning_of
 
 
@@ -65,6 +65,39 @@ class MemberSerializer(serializers.Serializer):
     role = serializers.CharField()
     is_active = serializers.BooleanField(source="user.is_active")
     last_login = serializers.DateTimeField(source="user.last_login", allow_null=True)
+
+
+class MemberInviteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    role = serializers.ChoiceField(choices=MemberRole.values, default=MemberRole.MEMBER)
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=MemberRole.values)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(self.fields))
+        if unknown:
+            raise serializers.ValidationError(
+                {name: ["This field cannot be changed here."] for name in unknown}
+            )
+        return attrs
+
+
+class MemberInviteResultSerializer(serializers.Serializer):
+    user_id = serializers.IntegerField()
+    email = serializers.EmailField()
+    role = serializers.ChoiceField(choices=MemberRole.values)
+    tenant = serializers.CharField(help_text="The tenant's slug.")
+    handoff = serializers.ChoiceField(
+        choices=["link", "temp-password", "existing-account"],
+        help_text="existing-account: a person who had an account was added, no credential.",
+    )
+    link = serializers.URLField(required=False, help_text="A recovery link, or…")
+    temp_password = serializers.CharField(
+        required=False, help_text="…a temporary password; neither for an existing account."
+    )
 
 
 class PartnerSerializer(serializers.Serializer):

@@ -7,6 +7,16 @@ api_patterns = [
     path("tenants/<slug:slug>/", views.TenantDetailView.as_view(), name="tenant-detail"),
     path("tenants/<slug:slug>/users/", views.TenantUsersView.as_view(), name="tenant-users"),
     path(
+        "tenants/<slug:slug>/members/invite/",
+        views.TenantMemberInviteView.as_view(),
+        name="tenant-member-invite",
+    ),
+    path(
+        "tenants/<slug:slug>/members/<int:user_id>/",
+        views.TenantMemberView.as_view(),
+        name="tenant-member",
+    ),
+    path(
         "tenants/<slug:slug>/suspend/",
         views.TenantLifecycleView.as_view(action="suspend"),
         name="tenant-suspend",

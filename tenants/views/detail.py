@@ -19,6 +19,8 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -32,7 +34,8 @@ from core.request_meta import client_ip
 from operators.permissions import operator_required
 from tenants import selectors, services
 from tenants.forms import TenantEditForm
-from tenants.models import Tenant, TenantStatus
+from tenants.members import last_owner_refusal
+from tenants.models import MemberRole, Membership, Tenant, TenantStatus
 from tenants.reconcile import reconcile_running, tenant_reconcile
 
 TABS = (
@@ -173,9 +176,36 @@ def _tab(value: str | None) -> str:
 
 
 def _members(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:
-    # Two queries whatever the page: the count and the page's rows with their users.
+    # Two queries whatever the page: the count and the page's rows with their users and
+    # the tenant's owner count (for "the last owner cannot be removed").
+    # TRICKY: imported here, since tenants.views.members builds on this module.
+    from tenants.views.members import invite_form, remove_dialog
+
     state = ListState.from_request(request, MEMBERS)
-    return {"members_state": state, "page": state.paginate(selectors.tenant_members(tenant=tenant))}
+    owners = (
+        Membership.objects.filter(tenant=OuterRef("tenant"), role=MemberRole.OWNER)
+        .order_by()
+        .values("tenant")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    members = selectors.tenant_members(tenant=tenant).annotate(
+        owner_count=Coalesce(Subquery(owners), 0)
+    )
+    page = state.paginate(members)
+    rows = []
+    for membership in page:
+        dialog = remove_dialog(tenant, membership)
+        dialog["why"] = last_owner_refusal(membership, membership.owner_count)
+        rows.append((membership, dialog))
+    return {
+        "members_state": state,
+        "page": page,
+        "member_rows": rows,
+        "member_roles": MemberRole.choices,
+        "member_form": invite_form(),
+        "can_invite": tenant.status != TenantStatus.DELETED,
+    }
 
 
 def _audit(request: HttpRequest, tenant: Tenant) -> dict[str, Any]:

@@ -211,7 +211,8 @@ class TestRegistry:
             palette.register(object())  # type: ignore[arg-type]
 
     def test_every_app_registered_its_kind(self) -> None:
-        assert [s.kind for s in palette.sources()] == ["tenant", "partner", "user", "flag"]
+        kinds = ["tenant", "partner", "user", "flag", "view-as"]
+        assert [s.kind for s in palette.sources()] == kinds
 
     def test_the_console_layer_imports_no_app(self) -> None:
         """Imports run apps -> console -> core; the apps come to the palette."""

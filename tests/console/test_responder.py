@@ -29,7 +29,7 @@ def test_a_plain_get_is_the_whole_page_with_its_inputs_filled(samples) -> None:
     assert '<aside class="sidebar"' in html
     assert 'value="sample-01"' in html  # the search box, from the URL
     assert 'aria-current="true"' in html and "Even" in html
-    assert response["Cache-Control"] == "private, no-cache"
+    assert response["Cache-Control"] == "private, no-store"
     assert "HX-Request" in response["Vary"]
 
 

@@ -54,6 +54,8 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "api:tenant-list": (MEMBER_API, {}, {"GET": "tenants:read"}),
     "api:tenant-detail": (MEMBER_API, {"slug": "acme"}, {"GET": "tenants:read"}),
     "api:tenant-users": (MEMBER_API, {"slug": "acme"}, {"GET": "tenants:read"}),
+    "api:tenant-member-invite": (API, {"slug": "acme"}),
+    "api:tenant-member": (API, {"slug": "acme", "user_id": 99999}),
     "api:tenant-suspend": (API, {"slug": "acme"}),
     "api:tenant-resume": (API, {"slug": "acme"}),
     "api:tenant-reconcile": (API, {"slug": "acme"}),
@@ -67,6 +69,9 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "console:billing": (CONSOLE, {}),
     "console:reports": (CONSOLE, {}),
     "console:settings": (CONSOLE, {}),
+    "operators:password_change": (CONSOLE, {}),
+    # GET is the confirm page; POST signs out the operator's other sessions.
+    "operators:sessions_end_others": (CONSOLE_ACTION, {}),
     "operators:users": (CONSOLE, {}),
     "operators:team": (CONSOLE, {}),
     "operators:invite": (CONSOLE, {}),
@@ -75,6 +80,16 @@ MATRIX: dict[str, tuple[Any, ...]] = {
         CONSOLE_ACTION,
         {"invite_id": "5e1d7c3a-0000-4000-8000-00000000d15c"},
     ),
+    # An operator row's actions: GET is the confirm page (the team page when the operator
+    # is gone); POST does it.
+    "operators:deactivate": (CONSOLE_ACTION, {"user_id": 99999}),
+    "operators:reactivate": (CONSOLE_ACTION, {"user_id": 99999}),
+    "operators:resend": (CONSOLE_ACTION, {"user_id": 99999}),
+    # Viewing as a tenant member: the member view is the start page until one starts.
+    "operators:impersonation-start": (CONSOLE_ACTION, {}),
+    "operators:impersonation-exit": (CONSOLE_POST, {}),
+    "operators:member-view": (CONSOLE, {}),
+    "operators:member-view-tenant": (CONSOLE, {"slug": "acme"}),
     "tenants:list": (CONSOLE, {}),
     "tenants:partners": (CONSOLE, {}),
     "tenants:detail": (CONSOLE_OBJECT, {"slug": "acme"}),
@@ -84,6 +99,10 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "tenants:resume": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: its confirm page
     "tenants:delete": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: its confirm page
     "tenants:reconcile": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: its confirm page
+    "tenants:member_invite": (CONSOLE_OBJECT, {"slug": "acme"}),  # GET: the invite form
+    "tenants:member_role": (CONSOLE_POST, {"slug": "acme", "user_id": 99999}),
+    # GET: its confirm page (the Users tab when the member is gone)
+    "tenants:member_remove": (CONSOLE_OBJECT, {"slug": "acme", "user_id": 99999}),
     "flags:list": (CONSOLE, {}),
     "flags:detail": (CONSOLE, {"key": "jmap_native_v2"}),
     "flags:key_check": (CONSOLE, {}),

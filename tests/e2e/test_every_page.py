@@ -38,11 +38,14 @@ PAGES = [
     "/users/",
     "/operator-team/",
     "/operator-team/invite/",
+    f"/tenants/{TENANT}/members/invite/",  # inviting a member without JavaScript
+    "/view-as/start/",  # viewing as a tenant member: its start page
     "/flags/",
     "/flags/saml_sso/",
     # Where an action's confirm button leads without JavaScript.
     f"/tenants/{TENANT}/suspend/",
     "/flags/saml_sso/kill/",
+    "/settings/sessions/end-others/",
     "/infrastructure/",
     "/incidents/",
     "/incidents/new/",

@@ -136,7 +136,9 @@ def test_authentik_with_a_recovery_flow_hands_over_a_link(team_page, authentik) 
     assert recovery.startswith(f"{authentik.url}/if/flow/default-recovery-flow/?flow_token=")
     expect(page.get_by_test_id("invite-password")).to_have_count(0)
     expect(page.locator(":focus")).to_have_attribute("data-testid", "copy-invite-link")
-    expect(page.get_by_test_id("invite-once-note")).to_contain_text("30 minutes by default")
+    expect(page.get_by_test_id("invite-link-expiry")).to_contain_text(
+        "expires in 30 minutes (Authentik's setting)"
+    )
     assert _copied(page, "copy-invite-link") == recovery
 
     _close_and_see_the_new_operator(page)

@@ -19,7 +19,7 @@ from tests.fakes.server import FakeService
 
 
 def _load_request_models() -> tuple[type, ...]:
-    """The five request models, without importing all of authentik-client.
+    """The six request models, without importing all of authentik-client.
 
     TRICKY: the package's __init__ imports every one of its thousands of modules
     (about 6 s). Registering bare package modules first lets Python import just
@@ -40,6 +40,7 @@ def _load_request_models() -> tuple[type, ...]:
             package.__path__ = [str(folder)]
             sys.modules[name] = package
     from authentik_client.models.group_request import GroupRequest
+    from authentik_client.models.patched_user_request import PatchedUserRequest
     from authentik_client.models.user_account_request import UserAccountRequest
     from authentik_client.models.user_password_set_request import UserPasswordSetRequest
     from authentik_client.models.user_recovery_link_request import UserRecoveryLinkRequest
@@ -47,6 +48,7 @@ def _load_request_models() -> tuple[type, ...]:
 
     return (
         GroupRequest,
+        PatchedUserRequest,
         UserAccountRequest,
         UserPasswordSetRequest,
         UserRecoveryLinkRequest,
@@ -56,6 +58,7 @@ def _load_request_models() -> tuple[type, ...]:
 
 (
     GroupRequest,
+    PatchedUserRequest,
     UserAccountRequest,
     UserPasswordSetRequest,
     UserRecoveryLinkRequest,
@@ -73,6 +76,7 @@ class FakeAuthentik(FakeService):
     groups: dict[str, dict[str, Any]] = field(default_factory=dict)
     passwords: dict[int, str] = field(default_factory=dict)
     contract_violations: list[str] = field(default_factory=list)
+    page_size: int = 20  # Authentik's default page size
     _next_pk: int = 7
 
     # --- test controls -----------------------------------------------------------
@@ -91,13 +95,13 @@ class FakeAuthentik(FakeService):
             return 403, {"detail": "Token invalid/expired"}
         rest = path.removeprefix(API)
         if rest == "/core/users/" and method == "GET":
-            return 200, self._page(self._find_users(query))
+            return self._page(self._find_users(query), query)
         if rest == "/core/users/" and method == "POST":
             return self._create_user(body)
         if rest == "/core/groups/" and method == "GET":
             name = query.get("name")
             found = [g for g in self.groups.values() if name is None or g["name"] == name]
-            return 200, self._page(found)
+            return self._page(found, query)
         if rest == "/core/groups/" and method == "POST":
             return self._create_group(body)
         m = re.fullmatch(r"/core/users/(\d+)/(recovery|set_password)/", rest)
@@ -106,15 +110,19 @@ class FakeAuthentik(FakeService):
             return (
                 self._recovery(pk, body) if action == "recovery" else self._set_password(pk, body)
             )
-        m = re.fullmatch(r"/core/groups/([0-9a-f-]+)/add_user/", rest)
+        m = re.fullmatch(r"/core/groups/([0-9a-f-]+)/(add_user|remove_user)/", rest)
         if m and method == "POST":
-            return self._add_user(m.group(1), body)
+            if m.group(2) == "add_user":
+                return self._add_user(m.group(1), body)
+            return self._remove_user(m.group(1), body)
         m = re.fullmatch(r"/core/users/(\d+)/", rest)
         if m and method == "GET":
             user = self.users.get(int(m.group(1)))
             return (200, user) if user else (404, _not_found())
         if m and method == "DELETE":
             return (204, None) if self.users.pop(int(m.group(1)), None) else (404, _not_found())
+        if m and method == "PATCH":
+            return self._patch_user(int(m.group(1)), body)
         m = re.fullmatch(r"/core/groups/([0-9a-f-]+)/", rest)
         if m and method == "GET":
             group = self.groups.get(m.group(1))
@@ -231,15 +239,64 @@ class FakeAuthentik(FakeService):
             self.users[body["pk"]]["groups"].append(group_id)
         return 204, None
 
-    @staticmethod
-    def _page(results: list[dict[str, Any]]) -> dict[str, Any]:
+    def _remove_user(self, group_id: str, body: Any):
+        # Authentik looks the group up first, then the user, and removing a user who
+        # is not a member is a 204 like any other (Django's m2m remove is a no-op).
+        if self._check(UserAccountRequest, body):
+            return 400, {"pk": ["A valid integer is required."]}
+        if group_id not in self.groups:
+            return 404, {"detail": "No Group matches the given query."}
+        if body["pk"] not in self.users:
+            return 404, {"detail": "Not found."}
+        members = self.groups[group_id]["users"]
+        if body["pk"] in members:
+            members.remove(body["pk"])
+            self.users[body["pk"]]["groups"].remove(group_id)
+        return 204, None
+
+    def _patch_user(self, pk: int, body: Any):
+        if self._check(PatchedUserRequest, body or {}):
+            return 400, {"non_field_errors": ["Invalid data."]}
+        user = self.users.get(pk)
+        if user is None:
+            return 404, {"detail": "No User matches the given query."}
+        if "username" in body and any(
+            u["username"] == body["username"] and u["pk"] != pk for u in self.users.values()
+        ):
+            return 400, {"username": ["This field must be unique."]}
+        for key in ("username", "name", "is_active", "email", "attributes", "path", "type"):
+            if key in body:
+                user[key] = body[key]
+        return 200, user
+
+    def _page(self, results: list[dict[str, Any]], query: dict[str, str]):
+        """One page, as Authentik's Pagination (DRF's PageNumberPagination) gives it:
+        `page_size` (default 20) and `page` from the query; a page past the end is a
+        404, and an empty list still has a page 1."""
+        size = self.page_size
+        if query.get("page_size", "").isdigit() and int(query["page_size"]) > 0:
+            size = int(query["page_size"])
         count = len(results)
-        return {
+        total_pages = max(1, -(-count // size))
+        raw = query.get("page", "1")
+        if raw == "last":
+            current = total_pages
+        elif raw.isdigit() and int(raw) > 0:
+            current = int(raw)
+        else:
+            return 404, {"detail": "Invalid page."}
+        if current > total_pages:
+            return 404, {"detail": "Invalid page."}
+        chunk = results[(current - 1) * size : current * size]
+        start = (current - 1) * size + 1 if count else 0
+        return 200, {
             "pagination": {
-                "next": 0, "previous": 0, "count": count, "current": 1, "total_pages": 1,
-                "start_index": 1 if count else 0, "end_index": count,
+                "next": current + 1 if current < total_pages else 0,
+                "previous": current - 1 if current > 1 else 0,
+                "count": count, "current": current, "total_pages": total_pages,
+                "start_index": start, "end_index": start + len(chunk) - 1 if count else 0,
             },
-            "results": results,
+            "results": chunk,
             "autocomplete": {},
         }  # fmt: skip
 

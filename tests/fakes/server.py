@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlparse
 class Fault:
     method: str
     path: re.Pattern[str]
-    kind: str  # "timeout", "500", "502", "400", "reset"
+    kind: str  # "timeout", "hang", "500", "502", "400", "reset"
     times: int = 1
 
 
@@ -29,13 +29,17 @@ class FakeService:
     calls: list[tuple[str, str, Any]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
     timeout_seconds: float = 3.0
+    # A "hang" answers nothing for this long, or until the server stops.
+    hang_seconds: float = 60.0
     url: str = ""
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _stopping: threading.Event = field(default_factory=threading.Event)
 
     def inject(self, method: str, path: str, kind: str, times: int = 1) -> None:
         """Make the next `times` calls of `method` to a path matching `path` fail:
-        "timeout" (answer too late), "500"/"502" (an HTML error page), "400", or
-        "reset" (drop the connection without an answer)."""
+        "timeout" (answer too late), "hang" (answer nothing until the server stops or
+        `hang_seconds` pass, then drop the connection), "500"/"502" (an HTML error
+        page), "400", or "reset" (drop the connection without an answer)."""
         self.faults.append(Fault(method, re.compile(path), kind, times))
 
     def calls_to(self, method: str, fragment: str) -> list[tuple[str, str, Any]]:
@@ -92,6 +96,10 @@ class _Handler(BaseHTTPRequestHandler):
         if fault.kind == "timeout":
             time.sleep(self.fake.timeout_seconds)
             return False  # then answer, too late for the client
+        if fault.kind == "hang":
+            self.fake._stopping.wait(self.fake.hang_seconds)
+            self.close_connection = True
+            return True
         if fault.kind == "reset":
             self.connection.shutdown(socket.SHUT_RDWR)
             self.close_connection = True
@@ -125,6 +133,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_DELETE(self) -> None:
         self._serve("DELETE")
 
+    def do_PATCH(self) -> None:
+        self._serve("PATCH")
+
 
 class FakeServer:
     def __init__(self, fake: FakeService) -> None:
@@ -142,5 +153,6 @@ class FakeServer:
         return self.fake
 
     def __exit__(self, *exc: object) -> None:
+        self.fake._stopping.set()  # let hung handlers go, so closing does not wait on them
         self.httpd.shutdown()
         self.httpd.server_close()

@@ -91,3 +91,58 @@ def test_a_body_the_real_api_would_reject_is_a_contract_violation(fake) -> None:
     )
     assert response.status_code == 400
     assert fake.contract_violations and "UserRequest" in fake.contract_violations[0]
+
+
+def _auth() -> dict[str, str]:
+    return {"Authorization": "Bearer recorded-token"}
+
+
+def test_remove_user_answers_like_authentik(fake) -> None:
+    """Authentik's GroupViewSet.remove_user: the group first (404 from get_object), then
+    the user (a bare Http404), then an m2m remove, so a non-member is a 204 too."""
+    group = fake._create_group({"name": "dezky-ops"})[1]
+    pk = fake.add_user("pat.rivera@northwind.example")["pk"]
+    url = f"{fake.url}/api/v3/core/groups/{group['pk']}/remove_user/"
+    fake._add_user(group["pk"], {"pk": pk})
+    first = requests.post(url, json={"pk": pk}, headers=_auth(), timeout=5)
+    assert (first.status_code, first.content) == (204, b"")
+    assert group["users"] == [] and fake.users[pk]["groups"] == []
+    again = requests.post(url, json={"pk": pk}, headers=_auth(), timeout=5)
+    assert again.status_code == 204
+    unknown = requests.post(url, json={"pk": 999999}, headers=_auth(), timeout=5)
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not found."})
+    bad = requests.post(url, json={"pk": "seven"}, headers=_auth(), timeout=5)
+    assert bad.status_code == 400
+    assert fake.contract_violations and "UserAccountRequest" in fake.contract_violations[0]
+
+
+def test_patch_user_answers_with_the_user(fake) -> None:
+    pk = fake.add_user("pat.rivera@northwind.example")["pk"]
+    url = f"{fake.url}/api/v3/core/users/{pk}/"
+    off = requests.patch(url, json={"is_active": False}, headers=_auth(), timeout=5)
+    assert off.status_code == 200
+    assert off.json()["is_active"] is False and off.json()["pk"] == pk
+    missing = requests.patch(
+        f"{fake.url}/api/v3/core/users/999999/", json={"is_active": True}, headers=_auth(),
+        timeout=5,
+    )  # fmt: skip
+    assert (missing.status_code, missing.json()) == (
+        404,
+        {"detail": "No User matches the given query."},
+    )
+    assert fake.contract_violations == []
+    requests.patch(url, json={"is_active": "no"}, headers=_auth(), timeout=5)
+    assert fake.contract_violations and "PatchedUserRequest" in fake.contract_violations[0]
+
+
+def test_a_hang_answers_nothing_until_the_server_stops() -> None:
+    import time
+
+    with FakeServer(FakeAuthentik(token="recorded-token")) as fake:
+        fake.inject("GET", "/core/users/", "hang")
+        started = time.monotonic()
+        with pytest.raises(requests.ReadTimeout):
+            requests.get(fake.url + "/api/v3/core/users/", headers=_auth(), timeout=0.3)
+        assert time.monotonic() - started < 1
+    # Leaving the block did not wait out hang_seconds (60 s) for the hung handler.
+    assert time.monotonic() - started < 5

@@ -37,7 +37,7 @@ def _text_of_every_row() -> str:
 
 
 class TestLocalDirectory:
-    def test_the_invite_hands_over_a_temporary_password(self, actor, client) -> None:
+    def test_the_invite_hands_over_a_temporary_password(self, actor, client, settings) -> None:
         with watch_audit() as log:
             result = _invite(actor)
         assert result.link is None and result.temp_password
@@ -48,9 +48,12 @@ class TestLocalDirectory:
         assert event.metadata["handoff"] == "temp-password"
         assert result.temp_password not in str(event.metadata)
         assert OperatorInvite.objects.get().state == InviteState.COMPLETED
-        # The new operator can sign in with it.
+        # The new operator can sign in with it, and must choose their own password first.
         client.post("/login/", {"email": user.email, "password": result.temp_password})
-        assert client.get("/").status_code == 200
+        landing = client.get("/")
+        assert landing.status_code == 302 and landing.url.startswith("/settings/password/")
+        assert result.temp_password_hours == settings.TEMP_PASSWORD_HOURS
+        assert result.link_minutes is None
 
     def test_a_taken_email_is_a_conflict_and_nothing_is_written(self, actor) -> None:
         UserFactory(email="taken@dezky.example")
@@ -128,15 +131,128 @@ class TestAuthentikDirectory:
             _invite(actor, email="taken@dezky.example")
         assert not User.objects.filter(email="taken@dezky.example").exists()
         assert len(fake_authentik.users) == 1
-        assert OperatorInvite.objects.get().state == InviteState.FAILED
+        invite = OperatorInvite.objects.get()
+        assert invite.state == InviteState.BLOCKED  # a retry cannot help: not FAILED
+        assert "already belongs to an account in Authentik" in invite.last_error
 
     def test_a_bad_token_is_an_upstream_error_with_authentiks_words(
         self, actor, fake_authentik, settings
     ) -> None:
         settings.AUTHENTIK_TOKEN = "expired"
-        with pytest.raises(UpstreamError, match="Token invalid/expired"):
+        with pytest.raises(UpstreamError) as failure:
             _invite(actor)
+        # Authentik's words lack a full stop; the sentence after them must not be glued on.
+        assert failure.value.message == (
+            "Authentik refused or failed: Token invalid/expired. The invite was kept; retry it."
+        )
+        assert failure.value.extra == {"upstream_status": 403}
         assert not User.objects.filter(email="new.ops@dezky.example").exists()
+        assert OperatorInvite.objects.get().state == InviteState.FAILED  # retriable
+
+    def test_the_exact_email_is_found_past_the_first_page_of_the_search(
+        self, actor, fake_authentik
+    ) -> None:
+        # 25 accounts whose email contains pat@example.test fill page one of the
+        # search (20 a page); the account with that email, in capitals, is on page two.
+        for i in range(25):
+            fake_authentik.add_user(f"{chr(97 + i)}-pat@example.test", name=f"Person {i}")
+        existing = fake_authentik.add_user("Pat@EXAMPLE.test", name="Pat Rivera")
+        with watch_audit() as log, pytest.raises(Conflict) as refusal:
+            _invite(actor, email="pat@example.test", name="Pat Rivera")
+        assert "already belongs to an account in Authentik" in refusal.value.message
+        assert f"(pk {existing['pk']})" in refusal.value.message
+        assert refusal.value.field == "email"
+        assert len(fake_authentik.users) == 26, "a second account was made"
+        assert fake_authentik.calls_to("POST", "/core/users/") == []
+        pages = [c for c in fake_authentik.calls_to("GET", "/core/users/")]
+        assert len(pages) == 3  # the exact ?email= (empty), then both pages of ?search=
+        assert OperatorInvite.objects.get().state == InviteState.BLOCKED
+        log.one("platform.user_invite_failed", actor=actor)
+
+    def test_the_api_answers_409_for_an_email_found_on_page_two(
+        self, fake_authentik, operator_client
+    ) -> None:
+        for i in range(25):
+            fake_authentik.add_user(f"{chr(97 + i)}-pat@example.test")
+        fake_authentik.add_user("Pat@EXAMPLE.test")
+        response = operator_client.post(
+            "/api/users/invite/",
+            {"name": "Pat Rivera", "email": "pat@example.test"},
+            content_type="application/json",
+        )
+        assert response.status_code == 409, response.content
+        assert "already belongs to an account in Authentik" in str(response.json())
+        assert len(fake_authentik.users) == 26
+
+    def test_a_username_taken_by_an_account_without_the_email_is_a_conflict_on_email(
+        self, actor, fake_authentik
+    ) -> None:
+        other = fake_authentik.add_user("pat@example.test", name="Pat Old")
+        other["email"] = ""  # made in Authentik's UI with the email as username only
+        with watch_audit() as log, pytest.raises(Conflict) as refusal:
+            _invite(actor, email="pat@example.test", name="Pat Rivera")
+        assert refusal.value.field == "email"
+        assert refusal.value.message.startswith(
+            "The username pat@example.test is taken in Authentik"
+        )
+        assert "rename or remove that account, or set its email" in refusal.value.message
+        assert len(fake_authentik.users) == 1
+        invite = OperatorInvite.objects.get()
+        assert invite.state == InviteState.BLOCKED
+        assert invite.last_error == refusal.value.message
+        event = log.one("platform.user_invite_failed", actor=actor)
+        assert event.metadata["state"] == "blocked" and event.metadata["status"] == 409
+
+    def test_a_blocked_invite_is_checked_again_and_finishes_once_fixed(
+        self, actor, fake_authentik
+    ) -> None:
+        other = fake_authentik.add_user("pat@example.test", name="Pat Old")
+        other["email"] = ""
+        with pytest.raises(Conflict):
+            _invite(actor, email="pat@example.test")
+        assert OperatorInvite.objects.get().state == InviteState.BLOCKED
+
+        other["username"] = "pat.old"  # renamed in Authentik
+        result = _invite(actor, email="pat@example.test")
+        invite = OperatorInvite.objects.get()
+        assert invite.state == InviteState.COMPLETED and invite.last_error == ""
+        assert User.objects.get(pk=result.user_id).authentik_pk != other["pk"]
+        assert len(fake_authentik.users) == 2
+
+    def test_a_hung_authentik_fails_the_invite_within_its_deadline(
+        self, actor, fake_authentik, settings
+    ) -> None:
+        import time
+
+        settings.AUTHENTIK_TIMEOUT_SECONDS = 1.0
+        settings.AUTHENTIK_INVITE_DEADLINE_SECONDS = 1.5
+        fake_authentik.inject("GET", r"/core/users/$", "hang", times=5)
+        started = time.monotonic()
+        with pytest.raises(UpstreamError) as failure:
+            _invite(actor)
+        took = time.monotonic() - started
+        assert took < 1.5 + 2, f"the invite took {took:.1f} s"
+        assert "did not answer in" in failure.value.message
+        assert "cannot be reached" not in failure.value.message
+        assert fake_authentik.faults[0].times == 4  # a read timeout is not retried
+        assert OperatorInvite.objects.get().state == InviteState.FAILED
+
+    def test_the_invite_deadline_cuts_the_last_call_short(
+        self, actor, fake_authentik, settings
+    ) -> None:
+        import time
+
+        # Each call may take 1 s, but the whole invite only 1.2 s: the slow first
+        # steps leave the hung one far less than its own timeout.
+        settings.AUTHENTIK_TIMEOUT_SECONDS = 1.0
+        settings.AUTHENTIK_INVITE_DEADLINE_SECONDS = 1.2
+        fake_authentik.timeout_seconds = 0.7  # "timeout": answers after 0.7 s, in time
+        fake_authentik.inject("GET", r"/core/groups/$", "timeout")
+        fake_authentik.inject("POST", r"/core/users/$", "hang")
+        started = time.monotonic()
+        with pytest.raises(UpstreamError, match=r"did not answer in 1\.2 s"):
+            _invite(actor)
+        assert time.monotonic() - started < 1.2 + 1
 
     def test_an_unreachable_authentik_is_a_clear_error(self, actor, fake_authentik, settings):
         import socket
@@ -164,7 +280,8 @@ STEPS = [
 def test_a_fault_at_any_step_leaves_nothing_half_made_and_a_retry_finishes(
     actor, fake_authentik, method, path, kind
 ) -> None:
-    # Reads are retried by the client, so a read must fail every try to surface.
+    # A GET is retried on a dropped connection (not on a timeout or a 500), so a
+    # read's fault is there for every try.
     fake_authentik.inject(method, path, kind, times=3 if method == "GET" else 1)
     with watch_audit() as log, pytest.raises(UpstreamError) as failure:
         _invite(actor)
@@ -300,3 +417,104 @@ class TestDiscard:
         with pytest.raises(RuntimeError):
             operator_invite_discard(invite=invite, actor=actor)
         assert OperatorInvite.objects.filter(pk=invite.pk).exists()
+
+
+class TestPages:
+    def test_a_blocked_invite_offers_no_retry_says_why_and_can_be_discarded(
+        self, operator_client, fake_authentik
+    ) -> None:
+        other = fake_authentik.add_user("pat@example.test", name="Pat Old")
+        other["email"] = ""
+        response = operator_client.post(
+            "/operator-team/invite/", {"name": "Pat Rivera", "email": "pat@example.test"}
+        )
+        assert response.status_code == 409
+        assert "The username pat@example.test is taken in Authentik" in response.text
+
+        page = operator_client.get("/operator-team/")
+        assert page.status_code == 200
+        html = page.text
+        row = html[html.index('data-testid="open-invite"') :]
+        row = row[: row.index("</tr>")]
+        assert 'data-testid="retry-invite"' not in row
+        assert 'data-testid="invite-blocked"' in row and "No retry" in row
+        assert "rename or remove that account" in row  # the upstream words, last_error
+        assert 'data-testid="discard-invite"' in row
+        assert "Cannot finish (email taken)" in row
+
+    def test_a_failed_invite_still_offers_retry(self, operator_client, fake_authentik) -> None:
+        fake_authentik.inject("POST", r"/core/users/$", "500")
+        operator_client.post(
+            "/operator-team/invite/", {"name": "Pat Rivera", "email": "pat@example.test"}
+        )
+        html = operator_client.get("/operator-team/").text
+        assert 'data-testid="retry-invite"' in html
+        assert 'data-testid="invite-blocked"' not in html
+
+    def test_the_link_step_says_it_works_once_and_when_it_expires(
+        self, operator_client, fake_authentik, settings
+    ) -> None:
+        fake_authentik.recovery_flow = True
+        settings.AUTHENTIK_RECOVERY_LINK_MINUTES = 45
+        response = operator_client.post(
+            "/operator-team/invite/", {"name": "Pat Rivera", "email": "pat@example.test"}
+        )
+        assert response.status_code == 201
+        assert "This link works once and expires in 45 minutes (Authentik's setting)" in (
+            response.text
+        )
+        assert "first sign-in" not in response.text
+
+    def test_the_authentik_password_step_does_not_promise_a_forced_change(
+        self, operator_client, fake_authentik
+    ) -> None:
+        response = operator_client.post(
+            "/operator-team/invite/", {"name": "Pat Rivera", "email": "pat@example.test"}
+        )
+        assert response.status_code == 201
+        assert 'data-testid="invite-password"' in response.text
+        assert "Authentik does not make them change this password" in response.text
+        assert "recovery link" in response.text
+        assert "expires in" not in response.text
+
+
+class TestSubjectMode:
+    @pytest.mark.parametrize(
+        ("mode", "sub"),
+        [
+            ("hashed_user_id", lambda a: a["uid"]),
+            ("user_id", lambda a: str(a["pk"])),
+            ("user_uuid", lambda a: a["uuid"]),
+            ("user_username", lambda a: a["username"]),
+            ("user_email", lambda a: a["email"]),
+            ("user_upn", lambda a: a["email"]),
+        ],
+    )
+    def test_the_invites_subject_is_what_authentik_will_put_in_sub(
+        self, actor, fake_authentik, settings, mode, sub
+    ) -> None:
+        settings.AUTHENTIK_SUBJECT_MODE = mode
+        result = _invite(actor, email="pat@example.test")
+        (account,) = fake_authentik.users.values()
+        assert result.subject == sub(account)
+
+    @pytest.mark.parametrize("mode", ["user_id", "user_username", "user_email"])
+    def test_the_invited_operator_is_linked_at_first_login_in_that_mode(
+        self, client, oidc_provider, settings, mode
+    ) -> None:
+        from tests.fakes.authentik import FakeAuthentik
+        from tests.fakes.server import FakeServer
+        from tests.operators.test_oidc_login import ADMINS, oidc_login
+
+        with FakeServer(FakeAuthentik()) as authentik:
+            settings.AUTHENTIK_URL, settings.AUTHENTIK_TOKEN = authentik.url, authentik.token
+            settings.AUTHENTIK_SUBJECT_MODE = mode
+            result = _invite(OperatorFactory(), email="pat@example.test", name="Pat Rivera")
+            # Authentik sends email_verified false by default: only the subject proves it.
+            oidc_login(
+                client, oidc_provider, sub=result.subject, email="pat@example.test",
+                email_verified=False, groups=[ADMINS],
+            )  # fmt: skip
+        user = User.objects.get(pk=result.user_id)
+        assert user.oidc_subject == result.subject
+        assert client.session.get("_auth_user_id") == str(user.pk)

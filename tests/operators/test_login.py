@@ -95,3 +95,61 @@ def test_a_non_operator_can_log_in_but_gets_the_403_page(client) -> None:
     response = client.get("/")
     assert response.status_code == 403
     assert "not a platform operator" in response.text
+
+
+def test_an_expired_temporary_password_is_refused_and_audited(client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    OperatorFactory(
+        email="pat.rivera@northwind.example",
+        password_expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    with watch_audit() as log:
+        response = client.post(
+            reverse("operators:login"),
+            {"email": "pat.rivera@northwind.example", "password": PASSWORD},
+        )
+    assert response.status_code == 403
+    assert "This temporary password has expired. Ask an operator for a new invite." in response.text
+    assert "_auth_user_id" not in client.session
+    event = log.one("user.login_failed")
+    assert event.metadata == {
+        "email": "pat.rivera@northwind.example",
+        "reason": "temporary password expired",
+    }
+
+
+def test_an_expired_temporary_password_says_nothing_to_a_wrong_password(client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    OperatorFactory(
+        email="pat.rivera@northwind.example",
+        password_expires_at=timezone.now() - timedelta(minutes=1),
+    )
+    response = client.post(
+        reverse("operators:login"), {"email": "pat.rivera@northwind.example", "password": "wrong"}
+    )
+    assert response.status_code == 200
+    assert "temporary password" not in response.text
+    assert "do not match an active account" in response.text
+
+
+def test_a_temporary_password_not_yet_expired_signs_in(client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    OperatorFactory(
+        email="pat.rivera@northwind.example",
+        password_expires_at=timezone.now() + timedelta(hours=1),
+    )
+    response = client.post(
+        reverse("operators:login"),
+        {"email": "pat.rivera@northwind.example", "password": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert "_auth_user_id" in client.session

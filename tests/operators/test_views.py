@@ -293,13 +293,25 @@ class TestInviteDialog:
             response.text
         )
         # Only Authentik knows its brand's setting; the page says the default as a default.
-        assert "Authentik's recovery links expire (30 minutes by default)" in response.text
+        assert "expires in 30 minutes (Authentik's setting)" in response.text
 
     def test_authentik_invite_without_a_recovery_flow_sets_a_temporary_password(
         self, operator_client, fake_authentik
     ) -> None:
         response = _invite(operator_client, **HTMX)
         assert _password(response.text) in fake_authentik.passwords.values()
+
+    def test_the_team_page_warns_while_the_brand_has_no_recovery_flow(
+        self, operator_client, fake_authentik
+    ) -> None:
+        assert "no-recovery-flow" not in operator_client.get(TEAM).text  # nothing seen yet
+        _invite(operator_client, email="first.ops@dezky.example", **HTMX)
+        html = operator_client.get(TEAM).text
+        assert 'data-testid="no-recovery-flow"' in html
+        assert "Set a recovery flow on Authentik" in html
+        fake_authentik.recovery_flow = True
+        _invite(operator_client, email="second.ops@dezky.example", **HTMX)
+        assert "no-recovery-flow" not in operator_client.get(TEAM).text
 
     def test_the_page_calls_the_same_service_as_the_api(self, operator_client, monkeypatch):
         from operators.invites import InviteResult
