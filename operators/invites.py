@@ -35,7 +35,7 @@ from django.utils import timezone
 from audit import services as audit
 from core.errors import ApplicationError, Conflict, NotFound, RateLimited, UpstreamError
 from core.ratelimit import allow
-from operators.directory import DirectoryError, DirectoryUser, deadline, get_directory
+from operators.directory import Directory, DirectoryError, DirectoryUser, deadline, get_directory
 from operators.models import InviteState, OperatorInvite, User, normalize_email
 from operators.passwords import temporary_password
 
@@ -83,7 +83,7 @@ def operator_invite(*, name: str, email: str, actor: User, ip: str | None = None
             with deadline(settings.AUTHENTIK_INVITE_DEADLINE_SECONDS):
                 account, link, temp_password = _provision(invite, directory)
         except DirectoryError as err:
-            taken = err.status == 409 or isinstance(err, _TakenError)
+            taken = err.status == 409 or isinstance(err, AccountTaken)
             _failed(invite, err, blocked=taken, actor=actor, ip=ip)
             if taken:
                 raise Conflict(err.message, field="email") from None
@@ -104,8 +104,54 @@ def operator_invite(*, name: str, email: str, actor: User, ip: str | None = None
     )  # fmt: skip
 
 
-class _TakenError(DirectoryError):
-    """The email belongs to a directory account this invite did not make."""
+class AccountTaken(DirectoryError):
+    """The email (or the username made from it) belongs to a directory account this
+    invite did not make: a retry cannot help until someone changes that account."""
+
+
+def directory_account(
+    directory: Directory, *, email: str, name: str, group_id: str, marker: tuple[str, str]
+) -> tuple[DirectoryUser, bool]:
+    """The directory account for `email` and whether this call made it (in the group,
+    carrying `marker` in its attributes). Found case-insensitively on every page of
+    Authentik's search first, so an invite never makes a second account for an email.
+
+    Authentik makes the email the username; when that username is held by an account
+    that does not have this email (an empty or other email), nothing can be made and
+    AccountTaken (409, on the email) says what to change in Authentik."""
+    account = directory.find_user_by_email(email)
+    if account is not None:
+        return account, False
+    try:
+        made = directory.create_user(
+            email=email, name=name, group_ids=[group_id], attributes=dict([marker])
+        )
+    except DirectoryError as err:
+        if err.status != 400 or err.field != "username":
+            raise
+        account = directory.find_user_by_email(email)  # made meanwhile
+        if account is None:
+            raise AccountTaken(
+                f"The username {email} is taken in Authentik by an account whose email is "
+                "not this one, so no account can be made for it. In Authentik, rename or "
+                f"remove that account, or set its email to {email} so it can be found, "
+                "and invite again.",
+                status=409,
+                field="email",
+            ) from None
+        return account, False
+    return made, True
+
+
+def hand_over_credential(directory: Directory, account_pk: int) -> tuple[str | None, str | None]:
+    """(recovery link, temporary password), exactly one set: a link when the directory
+    can make one (Authentik with a recovery flow on its brand), else a new password."""
+    link = directory.recovery_link(account_pk)
+    if link is not None:
+        return link, None
+    password = temporary_password()
+    directory.set_password(account_pk, password)
+    return None, password
 
 
 def _sentence(message: str) -> str:
@@ -150,49 +196,25 @@ def _start(*, name: str, email: str, actor: User, directory: str) -> OperatorInv
     return invite
 
 
-def _provision(invite: OperatorInvite, directory) -> tuple[DirectoryUser, str | None, str | None]:
+def _provision(
+    invite: OperatorInvite, directory: Directory
+) -> tuple[DirectoryUser, str | None, str | None]:
     group_id = directory.ensure_group(settings.AUTHENTIK_ADMIN_GROUP)
-    account = directory.find_user_by_email(invite.email)
-    if account is None:
-        try:
-            account = directory.create_user(
-                email=invite.email,
-                name=invite.name,
-                group_ids=[group_id],
-                attributes={INVITE_MARKER: str(invite.id)},
-            )
-        except DirectoryError as err:
-            if err.status != 400 or err.field != "username":
-                raise
-            account = directory.find_user_by_email(invite.email)  # made meanwhile
-            if account is None:
-                # Authentik makes the email the username; an account holds that
-                # username without holding the email (an empty or other email).
-                raise _TakenError(
-                    f"The username {invite.email} is taken in Authentik by an account whose "
-                    "email is not this one, so the invite cannot make its account. In "
-                    "Authentik, rename or remove that account, or set its email to "
-                    f"{invite.email} so it can be found (then add it to the operators' "
-                    "group), and invite again.",
-                    status=409,
-                    field="email",
-                ) from None
-            _ours_or_taken(invite, account)
-    else:
-        _ours_or_taken(invite, account)
+    account, made = directory_account(
+        directory, email=invite.email, name=invite.name, group_id=group_id,
+        marker=(INVITE_MARKER, str(invite.id)),
+    )  # fmt: skip
+    if not made:
+        _ours_or_taken(invite, account)  # only the account an earlier try made goes on
         directory.add_user_to_group(account.pk, group_id)
     _progress(invite, account)
-    link = directory.recovery_link(account.pk)
-    temp_password = None
-    if link is None:
-        temp_password = temporary_password()
-        directory.set_password(account.pk, temp_password)
+    link, temp_password = hand_over_credential(directory, account.pk)
     return account, link, temp_password
 
 
 def _ours_or_taken(invite: OperatorInvite, account: DirectoryUser) -> None:
     if account.attributes.get(INVITE_MARKER) != str(invite.id):
-        raise _TakenError(
+        raise AccountTaken(
             f"{invite.email} already belongs to an account in Authentik (pk {account.pk}). "
             "Add that account to the operators' group in Authentik instead.",
             status=409,

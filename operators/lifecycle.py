@@ -29,6 +29,7 @@ from audit import services as audit
 from core.errors import Conflict, NotFound, RateLimited, UpstreamError
 from core.ratelimit import allow
 from operators.directory import Directory, DirectoryError, deadline, get_directory
+from operators.invites import hand_over_credential
 from operators.models import User
 from operators.passwords import temporary_password
 from operators.sessions import end_user_sessions
@@ -283,12 +284,8 @@ def _new_credential(user: User, directory: Directory) -> tuple[str | None, str |
                 f"{user.email} has no account in Authentik to hand a credential for; "
                 "invite them again or add the account in Authentik."
             )
-        link = directory.recovery_link(pk)
-        if link is not None:
-            return link, None, pk
-        password = temporary_password()
-        directory.set_password(pk, password)
-        return None, password, pk
+        link, password = hand_over_credential(directory, pk)
+        return link, password, pk
     except DirectoryError as err:
         raise UpstreamError(
             f"Authentik refused or failed: {err.sentence} No new credential was made; retry.",

@@ -12,12 +12,13 @@
 - **Forced password change** (local mode): while `password_change_required`,
   only the change page, sign-in, sign-out, static files and /healthz answer;
   pages redirect to the change page, the API answers 403 in JSON.
-- **Caching**: an answer to a signed-in browser that says nothing about caching
-  gets `Cache-Control: private, no-store` (the console's pages get it from
+- **Caching**: an answer to a signed-in browser, or an API answer to a caller that
+  presents a token or JWT, that says nothing about caching gets
+  `Cache-Control: private, no-store` (the console's pages get it from
   console.middleware.ConsolePages); deliberate headers are left alone.
 
-The API's token and JWT callers are authenticated by DRF inside the view, so
-none of this applies to them: here `request.user` is the session's user only.
+The API's token and JWT callers are authenticated by DRF inside the view, so the
+rest does not apply to them: here `request.user` is the session's user only.
 """
 
 from __future__ import annotations
@@ -52,6 +53,11 @@ def change_first_message() -> str:
 
 def is_api(request: HttpRequest) -> bool:
     return request.path.startswith(API_PREFIXES)
+
+
+def _presents_credential(request: HttpRequest) -> bool:
+    """A service's token or JWT (DRF checks it later, in the view)."""
+    return bool(request.headers.get("Authorization") or request.headers.get("X-API-Key"))
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -122,8 +128,10 @@ class SignedInSessions:
             if password_change_enforced(user) and request.path not in self.open_during_change:
                 return self._change_first(request)
         response = self.get_response(request)
-        if signed_in and not response.has_header("Cache-Control"):
-            # An operator's view of the platform: never for a shared cache, nor kept.
+        credentialed = signed_in or (is_api(request) and _presents_credential(request))
+        if credentialed and not response.has_header("Cache-Control"):
+            # Someone's view of the platform: never for a shared cache, nor kept.
+            # (Conditional requests still work: the flag API's ETag stays.)
             response["Cache-Control"] = "private, no-store"
         return response
 

@@ -43,6 +43,7 @@ from operators.directory import (
     deadline,
     get_directory,
 )
+from operators.invites import AccountTaken, directory_account, hand_over_credential
 from operators.models import User, normalize_email
 from operators.passwords import temporary_password
 from tenants.models import (
@@ -100,6 +101,8 @@ def member_invite(
                 account, link, password, existing = _provision(invite, tenant, directory)
         except DirectoryError as err:
             _failed(invite, err, actor=actor, ip=ip)
+            if isinstance(err, AccountTaken):
+                raise Conflict(err.message, field="email") from None
             raise UpstreamError(
                 f"Authentik refused or failed: {err.sentence} The invite was kept; retry it "
                 "and it finishes without making a second account.",
@@ -165,33 +168,17 @@ def _provision(
     if directory.kind == "local":
         return _provision_local(invite, directory)
     group_id = directory.ensure_group(tenant_group_name(tenant))
-    account = directory.find_user_by_email(invite.email)
-    if account is None:
-        try:
-            account = directory.create_user(
-                email=invite.email,
-                name=invite.name,
-                group_ids=[group_id],
-                attributes={MEMBER_INVITE_MARKER: str(invite.id)},
-            )
-        except DirectoryError as err:
-            if err.status != 400 or err.field != "username":
-                raise
-            account = directory.find_user_by_email(invite.email)  # made meanwhile
-            if account is None:
-                raise
-            directory.add_user_to_group(account.pk, group_id)
-    else:
+    account, made = directory_account(
+        directory, email=invite.email, name=invite.name, group_id=group_id,
+        marker=(MEMBER_INVITE_MARKER, str(invite.id)),
+    )  # fmt: skip
+    if not made:
         directory.add_user_to_group(account.pk, group_id)
     _progress(invite, account)
     if account.attributes.get(MEMBER_INVITE_MARKER) != str(invite.id):
         return account, None, None, True  # someone's own account: they sign in as before
     # Ours (new, or made by an earlier try whose credential nobody saw): a credential.
-    link = directory.recovery_link(account.pk)
-    password: str | None = None
-    if link is None:
-        password = temporary_password()
-        directory.set_password(account.pk, password)
+    link, password = hand_over_credential(directory, account.pk)
     return account, link, password, False
 
 

@@ -499,6 +499,17 @@ class TestCacheHeaders:
         assert api.status_code == 200
         assert api["Cache-Control"] == "private, no-store"
 
+    def test_api_answers_to_a_service_token_are_private_and_not_stored(self, client) -> None:
+        from tests.operators.factories_tokens import make_token
+
+        token = make_token("flags:read")
+        api = client.get(reverse("api:flag-list"), HTTP_AUTHORIZATION=f"Bearer {token}")
+        assert api.status_code == 200
+        assert api["Cache-Control"] == "private, no-store"
+        refused = client.get(reverse("api:flag-list"), HTTP_AUTHORIZATION="Bearer dzk_nope")
+        assert refused.status_code == 401
+        assert refused["Cache-Control"] == "private, no-store"
+
     def test_a_deliberate_cache_control_is_left_alone(self, operator_client) -> None:
         # The invite page says never_cache itself; the middleware does not overwrite it.
         response = operator_client.get(reverse("operators:invite"))

@@ -149,6 +149,19 @@ class TestInviteAuthentik:
         event = log.one("tenant.member_invited", actor=actor)
         assert event.metadata["handoff"] == "existing-account"
 
+    def test_a_username_held_by_an_account_without_this_email_is_a_409_on_email(
+        self, tenant, actor, fake_authentik
+    ) -> None:
+        other = fake_authentik.add_user(EMAIL, name="Pat Old")
+        other["email"] = ""  # made in Authentik's UI with the email as username only
+        with watch_audit() as log, pytest.raises(Conflict) as refusal:
+            _invite(tenant, actor)
+        assert refusal.value.field == "email"
+        assert refusal.value.message.startswith(f"The username {EMAIL} is taken in Authentik")
+        assert len(fake_authentik.users) == 1 and not Membership.objects.exists()
+        assert MemberInvite.objects.get().state == MemberInviteState.FAILED
+        log.one("tenant.member_invite_failed", actor=actor)
+
     def test_a_failure_after_the_account_was_made_is_finished_by_the_retry(
         self, tenant, actor, fake_authentik
     ) -> None:

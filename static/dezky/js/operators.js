@@ -16,16 +16,23 @@
     var target = event.detail && event.detail.target;
     if (!target || target.id !== "operator-team") return;
     var active = document.activeElement;
-    lostId = active && target.contains(active) ? active.id : "";
+    // Focus on the list itself (the shell's last resort) keeps what was lost before.
+    if (active && active !== target) lostId = target.contains(active) ? active.id : "";
   });
 
-  document.addEventListener("htmx:afterSwap", function (event) {
+  // Run after the swap and again after the settle: the dialog can close in between
+  // (Done pressed while the list was reloading), leaving focus on nothing or on the list.
+  function refocus(event) {
     var target = event.detail && event.detail.target;
-    if (!target || target.id !== "operator-team") return;
+    if (!target || target.id !== "operator-team" || !document.contains(target)) return;
     var active = document.activeElement;
-    if (target.querySelector("[data-swap-focus]") || (active && active !== document.body)) return;
+    if (target.querySelector("[data-swap-focus]")) return;
+    if (active && active !== document.body && active !== target) return;
     var again = lostId ? document.getElementById(lostId) : null;
     var next = again || document.getElementById("invite-operator");
     if (next) next.focus();
-  });
+  }
+
+  document.addEventListener("htmx:afterSwap", refocus);
+  document.addEventListener("htmx:afterSettle", refocus);
 })();
