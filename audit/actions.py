@@ -44,6 +44,19 @@ def _changes(metadata: dict[str, Any]) -> str:
     return ""
 
 
+def _policy(metadata: dict[str, Any]) -> str:
+    if "before" in metadata and "after" in metadata:
+        return f"{metadata['before']} → {metadata['after']}"
+    return ""
+
+
+def _approvals_dropped(metadata: dict[str, Any]) -> str:
+    dropped = metadata.get("approvals_dropped")
+    if isinstance(dropped, list) and dropped:
+        return f"dropped {len(dropped)} approval{'s' if len(dropped) != 1 else ''}"
+    return ""
+
+
 def _previous_status(metadata: dict[str, Any]) -> str:
     previous = metadata.get("previous_status")
     return f"was {previous}" if previous else ""
@@ -186,6 +199,22 @@ _ALL: tuple[Action, ...] = (
     Action("flag.updated", "Flags", "{actor} changed flag {target}", detail=_changes),
     Action("flag.killed", "Flags", "{actor} turned off flag {target} (kill switch)", "danger"),
     Action("flag.deleted", "Flags", "{actor} deleted flag {target}", "danger"),
+    Action(
+        "flags.approval_policy_changed", "Flags",
+        "{actor} changed the approvals flag changes in {target} need", "warning", _policy,
+    ),
+    Action(
+        "flags.change_requested", "Flags", "{actor} asked for approval of {target}",
+        detail=_changes,
+    ),
+    Action(
+        "flags.change_request_edited", "Flags", "{actor} edited {target}", "warning",
+        _approvals_dropped,
+    ),
+    Action("flags.change_approved", "Flags", "{actor} approved {target}", "success"),
+    Action("flags.change_rejected", "Flags", "{actor} rejected {target}", "danger"),
+    Action("flags.change_applied", "Flags", "{actor} applied {target}", "success", _changes),
+    Action("flags.change_request_withdrawn", "Flags", "{actor} withdrew {target}"),
     # Operators and users
     Action("user.created", "Users", "{actor} created user {target}", "success"),
     Action("user.updated", "Users", "{actor} edited user {target}", detail=_changes),

@@ -34,6 +34,17 @@ if DEZKY_ENVIRONMENT not in ENVIRONMENTS:
     raise ImproperlyConfigured(
         f"DEZKY_ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}, not {DEZKY_ENVIRONMENT!r}."
     )
+# Approvals a flag change needs per environment until an operator sets the policy on
+# /flags/change-requests/ (e.g. "prod=1,staging=0"; an environment not named needs 0).
+# None by default: an install and its API clients write flags as before until an
+# operator turns four eyes on (the page suggests prod=1), which is audited.
+FLAG_APPROVALS_DEFAULT = env.dict("FLAG_APPROVALS_DEFAULT", cast={"value": int}, default={})
+if set(FLAG_APPROVALS_DEFAULT) - set(ENVIRONMENTS) or any(
+    not 0 <= n <= 5 for n in FLAG_APPROVALS_DEFAULT.values()
+):
+    raise ImproperlyConfigured(
+        "FLAG_APPROVALS_DEFAULT names environments of ENVIRONMENTS, each with 0 to 5 approvals."
+    )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
@@ -150,6 +161,12 @@ else:
 DEZKY_BENCH_FLOOR = env.bool("DEZKY_BENCH_FLOOR", default=False)
 # How often a worker asks the coordination cache whether its flag snapshot is stale.
 FLAGS_SNAPSHOT_CHECK_SECONDS = env.float("FLAGS_SNAPSHOT_CHECK_SECONDS", default=0.5)
+# Each worker counts evaluations in memory and writes them at most this often (and at
+# exit), so the counts on the flags page are up to this far behind (flags.counters).
+FLAG_EVAL_FLUSH_SECONDS = env.int("FLAG_EVAL_FLUSH_SECONDS", default=60)
+# A flag older than this that answered only on, only off, or nothing for this many
+# days is listed as stale on the flags page (flags.staleness).
+FLAG_STALE_DAYS = env.int("FLAG_STALE_DAYS", default=30)
 
 # --- Identity -----------------------------------------------------------------
 AUTH_USER_MODEL = "operators.User"

@@ -3,14 +3,23 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from core.admin_audit import ReadOnlyAdmin, ReadOnlyInline, ServiceBackedAdmin, actor_and_ip
 from core.forms import StringListField
-from flags import services
-from flags.models import SCOPE_AXES, Flag, FlagChange, RetiredFlagKey
+from flags import change_requests, services
+from flags.models import (
+    SCOPE_AXES,
+    ApprovalPolicy,
+    Flag,
+    FlagChange,
+    FlagChangeApproval,
+    FlagChangeRequest,
+    FlagEvaluationDay,
+    RetiredFlagKey,
+)
 
 
 class FlagAdminForm(forms.ModelForm):
@@ -66,13 +75,35 @@ class FlagAdmin(ServiceBackedAdmin):
         return services.flag_create(key=data["key"], **fields, **actor_and_ip(request))
 
     def update_via_service(self, request: HttpRequest, obj: Flag, changes: dict, form: Any) -> Flag:
-        # The form was rendered from obj.version; a save in between is a conflict.
-        return services.flag_update(
+        # The form was rendered from obj.version; a save in between is a conflict. Where
+        # the approval policy asks, the change becomes a change request, as everywhere.
+        outcome = change_requests.flag_change(
             key=obj.key,
             expected_version=form.cleaned_data.get("based_on_version"),
             **changes,
             **actor_and_ip(request),
         )
+        if outcome.change_request is not None:
+            request._flag_proposed = True  # type: ignore[attr-defined]
+            self.message_user(
+                request,
+                f"Not saved: proposed as change request #{outcome.change_request.pk} "
+                f"({change_requests.requirement_of(outcome.change_request).reason}).",
+                level=messages.WARNING,
+            )
+        return outcome.flag
+
+    def message_user(self, request: HttpRequest, message: Any, *args: Any, **kwargs: Any) -> None:
+        # A change made into a change request changed nothing: no "changed successfully".
+        level = kwargs.get("level", args[0] if args else messages.INFO)
+        if getattr(request, "_flag_proposed", False) and level == messages.SUCCESS:
+            return
+        super().message_user(request, message, *args, **kwargs)
+
+    def log_change(self, request: HttpRequest, obj: Any, message: Any) -> Any:
+        if getattr(request, "_flag_proposed", False):
+            return None  # nothing changed; the audit log has flags.change_requested
+        return super().log_change(request, obj, message)
 
     def delete_model(self, request: HttpRequest, obj: Flag) -> None:
         services.flag_delete(key=obj.key, **actor_and_ip(request))
@@ -94,3 +125,37 @@ class FlagChangeAdmin(ReadOnlyAdmin):
 class RetiredFlagKeyAdmin(ReadOnlyAdmin):
     list_display = ("key", "retired_at", "retired_by_email")
     search_fields = ("key",)
+
+
+@admin.register(FlagEvaluationDay)
+class FlagEvaluationDayAdmin(ReadOnlyAdmin):
+    """Counts written by flags.counters; nobody edits them."""
+
+    list_display = ("key", "day", "on_count", "off_count", "last_evaluated_at")
+    list_filter = ("day",)
+    search_fields = ("key",)
+    date_hierarchy = "day"
+
+
+class FlagChangeApprovalInline(ReadOnlyInline):
+    model = FlagChangeApproval
+    fields = ("approver_email", "at")
+
+
+@admin.register(FlagChangeRequest)
+class FlagChangeRequestAdmin(ReadOnlyAdmin):
+    """Read-only: change requests are approved and applied on the console or the API,
+    where the four-eyes rules are checked."""
+
+    list_display = ("id", "flag", "title", "state", "author_email", "base_version", "created_at")
+    list_filter = ("state",)
+    search_fields = ("flag__key", "title", "author_email")
+    list_select_related = ("flag",)
+    inlines = (FlagChangeApprovalInline,)
+
+
+@admin.register(ApprovalPolicy)
+class ApprovalPolicyAdmin(ReadOnlyAdmin):
+    """Read-only: operators set the policy on the change-requests page (audited)."""
+
+    list_display = ("environment", "approvals_required", "updated_by_email", "updated_at")

@@ -10,7 +10,7 @@ from django.db.models import Case, F, IntegerField, OuterRef, Q, QuerySet, Subqu
 from django.db.models.functions import Coalesce
 
 from core.errors import NotFound
-from flags import engine
+from flags import engine, staleness
 from flags.engine import FlagSnapshot, Result, Scope
 from flags.models import Flag, FlagChange, FlagState
 from flags.snapshot import Snapshot, TenantRow, get_snapshot
@@ -106,12 +106,19 @@ def with_last_change(flags: QuerySet[Flag]) -> QuerySet[Flag]:
     )
 
 
-def flag_table(*, search: str = "", order_by: Sequence[str] = ()) -> QuerySet[Flag]:
+def flag_table(
+    *, search: str = "", order_by: Sequence[str] = (), stale: bool = False
+) -> QuerySet[Flag]:
     """The flags page's rows: `flag_list` with the last change of each flag and the
     keys its columns sort by (`state_rank`, `rollout_pct`, `changed_at`), in one query
-    however many flags there are. `order_by` names those keys or model fields."""
+    however many flags there are. `order_by` names those keys or model fields.
+    Each row also carries its evaluation counts' verdict (flags.staleness:
+    `last_evaluated_at`, `stale_reason`, `stale_label`); `stale` keeps the stale ones."""
     states = [value for value, _ in FlagState.choices]
-    flags = with_last_change(flag_list(search=search)).annotate(
+    flags = staleness.with_evaluations(with_last_change(flag_list(search=search)))
+    if stale:
+        flags = flags.filter(stale_reason__isnull=False)  # type: ignore[misc]
+    flags = flags.annotate(
         # States in the order an operator reads them (off, on, targeted, rollout),
         # not alphabetically.
         state_rank=Case(

@@ -12,6 +12,7 @@ from audit import services as audit
 from core import versions
 from core.changes import field_changes
 from core.errors import Conflict, NotFound
+from flags import policy
 from flags.models import HISTORY_KEPT, SCOPE_AXES, Flag, FlagChange, FlagState, RetiredFlagKey
 from operators.models import User
 
@@ -40,6 +41,15 @@ def flag_create(
         )
     flag = Flag(key=key, description=description, state=state, pct=pct, **scope)
     flag.full_clean()
+    if flag.state != FlagState.OFF:
+        # A new flag that is on where approvals are asked for would skip them.
+        needs = policy.requirement(policy.touched_environments(flag.scope_environments))
+        if needs.needed:
+            raise policy.ApprovalRequired(
+                needs,
+                f"A new flag that is on there needs approval ({needs.reason}): create it "
+                "off, then propose turning it on.",
+            )
     flag.save()
     snapshot = _editable_snapshot(flag)
     _append_history(flag, actor, {f: {"before": None, "after": v} for f, v in snapshot.items()})
@@ -73,18 +83,69 @@ def flag_update(
     diff = field_changes(_editable_snapshot(flag), changes)
     if not diff:
         return flag
-    for field, value in changes.items():
-        setattr(flag, field, value)
+    validate_change(flag, diff)
+    # TRICKY: this check is what makes approvals impossible to bypass: every writer
+    # (panel, API, admin, scripts) ends here, and only an applied change request
+    # (write_approved_change) skips it.
+    needs = policy.requirement_for_change(flag, diff)
+    if needs.needed:
+        raise policy.ApprovalRequired(needs)
+    return _write(flag, diff, actor=actor, ip=ip)
+
+
+def write_approved_change(
+    *, flag: Flag, diff: dict[str, Any], actor: User | None, ip: str | None, change_request: int
+) -> Flag:
+    """Write an approved change request's diff on `flag`, which the caller has locked
+    and checked is still at the request's base version. Only
+    flags.change_requests.change_request_apply calls this."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("write_approved_change runs inside the apply's transaction")
+    return _write(flag, diff, actor=actor, ip=ip, extra={"change_request": change_request})
+
+
+def validate_change(flag: Flag, diff: dict[str, Any]) -> None:
+    """Refuse (ValidationError naming the field) a diff the flag could not take, so a
+    change request never holds values that could not be applied."""
+    trial = Flag(**{f: getattr(flag, f) for f in ("key", "version", *FLAG_EDITABLE_FIELDS)})
+    for field, change in diff.items():
+        setattr(trial, field, change["after"])
+    trial.full_clean(exclude=["key"], validate_unique=False)
+
+
+def locked(key: str) -> Flag:
+    """The flag, its row locked for the rest of the transaction."""
+    return _locked(key)
+
+
+def editable_snapshot(flag: Flag) -> dict[str, Any]:
+    return _editable_snapshot(flag)
+
+
+def _write(
+    flag: Flag,
+    diff: dict[str, Any],
+    *,
+    actor: User | None,
+    ip: str | None,
+    extra: dict[str, Any] | None = None,
+) -> Flag:
+    kill_switch = policy.is_kill_switch(flag, diff)
+    for field, change in diff.items():
+        setattr(flag, field, change["after"])
     flag.version += 1
     flag.full_clean()
     flag.save()
     _append_history(flag, actor, diff)
+    metadata: dict[str, Any] = {"changes": diff, "version": flag.version, **(extra or {})}
+    if kill_switch:
+        metadata["kill_switch"] = True  # written without asking for approval
     audit.record(
         action="flag.killed" if _is_kill(flag, diff) else "flag.updated",
         actor=actor,
         target=flag,
         ip=ip,
-        metadata={"changes": diff, "version": flag.version},
+        metadata=metadata,
     )
     versions.bump("flags")
     return flag
@@ -147,3 +208,7 @@ def _refuse_unknown(changes: dict[str, Any], allowed: tuple[str, ...]) -> None:
     unknown = set(changes) - set(allowed)
     if unknown:
         raise ValueError(f"cannot change {', '.join(sorted(unknown))} of a flag")
+
+
+def refuse_unknown_fields(changes: dict[str, Any]) -> None:
+    _refuse_unknown(changes, FLAG_EDITABLE_FIELDS)

@@ -194,6 +194,19 @@ def team_link(event: AuditEvent, lookups: Lookups) -> str:
     return reverse("operators:team")
 
 
+def change_request_link(event: AuditEvent, lookups: Lookups) -> str:
+    if event.target_id.isdigit():
+        return reverse("flags:change_request", kwargs={"request_id": int(event.target_id)})
+    return audit_link(event)
+
+
+def waits_for_approval(event: AuditEvent, lookups: Lookups) -> bool:
+    """A proposed flag change the policy held for approval. The author is never
+    notified (nobody is, of their own events), so everyone told can approve it."""
+    required = _metadata(event).get("approvals_required")
+    return isinstance(required, int) and required > 0
+
+
 # ---------------------------------------------------------------------- rules --
 
 _PROD_FLAG = {"when": flag_reaches_prod, "link": flag_link}
@@ -210,6 +223,11 @@ RULES: tuple[Rule, ...] = (
     Rule("flag.updated", "Flag changed in prod", "flag", tone="warning", **_PROD_FLAG),
     Rule("flag.killed", "Flag killed in prod", "flag", **_PROD_FLAG),
     Rule("flag.deleted", "Flag deleted in prod", "trash-2", **_PROD_FLAG),
+    Rule(
+        "flags.change_requested", "Change request waits for your approval", "flag",
+        change_request_link, when=waits_for_approval,
+        narrow=Q(metadata__approvals_required__gt=0), tone="warning",
+    ),
     Rule("audit.chain_broken", "Audit chain broken", "shield-alert", audit_link),
     Rule("incident.opened", "Incident opened", "server-crash", incident_link),
     Rule("incident.updated", "Incident updated", "server-crash", incident_link),

@@ -52,13 +52,14 @@ def _fresh_caches() -> Any:
     back between tests, and a snapshot of another test's rows would be a lie."""
     from django.core.cache import caches
 
-    from flags import snapshot
+    from flags import counters, snapshot
     from operators import tokens
     from operators.oidc import provider
 
     for alias in ("default", "coordination"):
         caches[alias].clear()
     snapshot.reset_for_tests()
+    counters.reset_for_tests()
     tokens.reset_for_tests()
     provider.reset_for_tests()
     yield

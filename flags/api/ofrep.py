@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from flags import engine
+from flags import counters, engine
 from flags.api.views import CanEvaluateFlags
 from flags.snapshot import get_snapshot
 
@@ -134,7 +134,9 @@ class OfrepFlagView(_OfrepView):
                 {"key": key, "errorCode": err.code, "errorDetails": err.details},
                 status=err.http_status,
             )
-        return Response(_success(engine.evaluate(flag, ctx)))
+        result = engine.evaluate(flag, ctx)
+        counters.record_one(result.key, result.value)  # a key of the snapshot, never the asked one
+        return Response(_success(result))
 
 
 class OfrepBulkView(_OfrepView):
@@ -158,6 +160,7 @@ class OfrepBulkView(_OfrepView):
                 {"errorCode": err.code, "errorDetails": err.details}, status=err.http_status
             )
         results = engine.explain_all(get_snapshot().flags, ctx)
+        counters.record_results(results.values())
         body = {"flags": [_success(r) for r in results.values()]}
         # The answer itself is the version: same flags, same tenant, same results.
         etag = (

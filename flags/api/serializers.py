@@ -107,6 +107,12 @@ class ExplainedResultSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
         choices=["DISABLED", "STATIC", "TARGETING_MATCH", "SPLIT", "DEFAULT"]
     )
+    detail = serializers.DictField(
+        help_text=(
+            '{"state", "environment", "text": the rule in words, "axes": {axis: {"allowed", '
+            '"value", "matches"}}, "failed_axes", "bucket" and "pct" (rollout only, else null)}'
+        )
+    )
 
 
 class PreviewResultSerializer(serializers.Serializer):

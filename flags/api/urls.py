@@ -1,12 +1,35 @@
 from django.urls import path
 
-from flags.api import ofrep, views
+from flags.api import change_requests, ofrep, views
 
 api_patterns = [
     path("flags/", views.FlagListView.as_view(), name="flag-list"),
     path("flags/evaluate/", views.EvaluateView.as_view(), name="flag-evaluate"),
     path("flags/preview/", views.PreviewView.as_view(), name="flag-preview"),
+    path(
+        "flags/change-requests/<int:request_id>/",
+        change_requests.ChangeRequestDetailView.as_view(),
+        name="flag-change-request",
+    ),
+    *(
+        path(
+            f"flags/change-requests/<int:request_id>/{name}/",
+            view.as_view(),
+            name=f"flag-change-request-{name}",
+        )
+        for name, view in (
+            ("approve", change_requests.ApproveView),
+            ("reject", change_requests.RejectView),
+            ("apply", change_requests.ApplyView),
+            ("withdraw", change_requests.WithdrawView),
+        )
+    ),
     path("flags/<str:key>/", views.FlagDetailView.as_view(), name="flag-detail"),
+    path(
+        "flags/<str:key>/change-requests/",
+        change_requests.FlagChangeRequestsView.as_view(),
+        name="flag-change-requests",
+    ),
     path("flags/<str:key>/kill/", views.FlagKillView.as_view(), name="flag-kill"),
 ]
 

@@ -21,7 +21,8 @@ from rest_framework.views import APIView
 
 from core.errors import Conflict
 from core.request_meta import client_ip
-from flags import selectors, services
+from flags import change_requests, counters, explain, selectors, services
+from flags.api.change_requests import ChangeRequestSerializer, change_request_json
 from flags.api.serializers import (
     EvaluateSerializer,
     FlagConflictSerializer,
@@ -34,6 +35,7 @@ from flags.api.serializers import (
     model_errors_as_api,
 )
 from flags.models import Flag
+from flags.snapshot import get_snapshot
 from operators.permissions import IsOperator, operator_or_scope
 
 CanReadFlags = operator_or_scope("flags:read")
@@ -110,6 +112,11 @@ class FlagDetailView(_ModelErrorsAsFields, APIView):
         parameters=[OpenApiParameter("If-Match", str, OpenApiParameter.HEADER)],
         responses={
             200: FlagDetailSerializer,
+            202: OpenApiResponse(
+                ChangeRequestSerializer,
+                "Touches an environment whose policy asks for approvals: nothing was "
+                "written; this change request was made instead.",
+            ),
             409: OpenApiResponse(FlagConflictSerializer, "Changed since your version."),
             428: OpenApiResponse(description="No version given."),
         },
@@ -121,7 +128,7 @@ class FlagDetailView(_ModelErrorsAsFields, APIView):
         body = _validated(FlagWriteSerializer, {**_as_dict(request.data), "key": key}, partial=True)
         expected = _expected_version(request, body.validated_data.get("version"))
         try:
-            flag = services.flag_update(
+            outcome = change_requests.flag_change(
                 key=key,
                 expected_version=expected,
                 actor=request.user,
@@ -137,6 +144,11 @@ class FlagDetailView(_ModelErrorsAsFields, APIView):
                 ),
                 latest,
             )
+        flag = outcome.flag
+        if outcome.change_request is not None:
+            # Held for approval: nothing was written, the flag keeps its ETag.
+            proposal = change_request_json(outcome.change_request)
+            return _with_etag(Response(proposal, status=status.HTTP_202_ACCEPTED), flag)
         return _with_etag(Response(flag_json(flag, with_history=True)), flag)
 
     @extend_schema(summary="Delete a flag (its key is retired)", responses={204: None})
@@ -156,7 +168,8 @@ class FlagKillView(APIView):
 
 
 class EvaluateView(APIView):
-    """`{key: bool}` for one tenant; with `explain`, `{key: {"value", "reason"}}`."""
+    """`{key: bool}` for one tenant; with `explain`, `{key: {"value", "reason", "detail"}}`
+    (the rule that decided: the scope lists and which failed, bucket and pct)."""
 
     permission_classes = [CanEvaluateFlags]
 
@@ -169,7 +182,7 @@ class EvaluateView(APIView):
                     "Evaluation",
                     {"<flag key>": serializers.BooleanField()},
                 ),
-                "{key: bool}, or {key: {value, reason}} with explain.",
+                "{key: bool}, or {key: {value, reason, detail}} with explain.",
             ),
             404: OpenApiResponse(description="Unknown or deleted tenant."),
         },
@@ -177,15 +190,21 @@ class EvaluateView(APIView):
     def post(self, request: Request) -> Response:
         body = evaluate_body(request.data)
         if body["explain"]:
-            results = selectors.explain_for_tenant(
+            results = explained_for_tenant(
                 tenant_slug=body["tenantSlug"], environment=body.get("environment")
             )
-            return Response({k: {"value": r.value, "reason": r.reason} for k, r in results.items()})
-        return Response(
-            selectors.flags_for_tenant(
-                tenant_slug=body["tenantSlug"], environment=body.get("environment")
+            counters.record_results(results.values())
+            return Response(
+                {
+                    k: {"value": e.value, "reason": e.reason, "detail": e.as_json()}
+                    for k, e in results.items()
+                }
             )
+        answers = selectors.flags_for_tenant(
+            tenant_slug=body["tenantSlug"], environment=body.get("environment")
         )
+        counters.record(answers)  # in memory; no query (flags.counters)
+        return Response(answers)
 
 
 class PreviewView(APIView):
@@ -217,6 +236,17 @@ class PreviewView(APIView):
                 "turned_off": preview.turned_off,
             }
         )
+
+
+def explained_for_tenant(
+    *, tenant_slug: str, environment: str | None
+) -> dict[str, explain.Explanation]:
+    """Every flag for one live tenant with the rule that decided it, from the same
+    snapshot as the plain answer (and the same 404 for an unknown or deleted tenant)."""
+    snapshot = get_snapshot()
+    tenant = selectors.tenant_in_snapshot(snapshot, tenant_slug)
+    ctx = tenant.context(environment or settings.DEZKY_ENVIRONMENT)
+    return {flag.key: explain.explain(flag, ctx) for flag in snapshot.flags}
 
 
 def evaluate_body(data: Any) -> dict[str, Any]:

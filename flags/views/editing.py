@@ -21,7 +21,7 @@ from console.lists import ListState
 from console.responder import Notice, confirm_page, is_fragment, redirect_with_notice, respond
 from core.errors import ApplicationError, Conflict, NotFound
 from core.request_meta import client_ip
-from flags import selectors, services
+from flags import change_requests, selectors, services
 from flags.conflicts import ConflictView, changed_fields, conflict_view
 from flags.forms import (
     FlagCreateForm,
@@ -108,7 +108,8 @@ def flag_save(request: HttpRequest, key: str) -> HttpResponse:
     if not form.is_valid():
         return refused(400)
     try:
-        saved = services.flag_update(
+        # Written now, or (where the approval policy asks) proposed as a change request.
+        outcome = change_requests.flag_change(
             key=key,
             expected_version=form.version_to_check(),
             actor=request.user,
@@ -131,7 +132,14 @@ def flag_save(request: HttpRequest, key: str) -> HttpResponse:
     except ValidationError as error:
         add_service_error(form, error)
         return refused(400)
-    if saved.version == flag.version:
+    saved = outcome.flag
+    if outcome.change_request is not None:
+        proposal = outcome.change_request
+        reason = change_requests.requirement_of(proposal).reason
+        notice = Notice(
+            "success", f"Proposed change request #{proposal.pk} ({reason}); nothing changed yet."
+        )
+    elif saved.version == flag.version:
         notice = Notice("info", "Nothing to save: the flag already had these values.")
     else:
         notice = Notice("success", f"Saved {key} (version {saved.version}).")

@@ -17,26 +17,31 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 
-from console.lists import ListSpec, ListState, Sort
+from console.lists import Filter, ListSpec, ListState, Sort
 from console.palette import remember
 from console.responder import is_fragment, respond
 from core.errors import NotFound
-from flags import selectors
+from flags import selectors, staleness
 from flags.forms import FlagCreateForm, FlagEditForm, FlagValuesForm
 from flags.models import Flag, FlagState
 from flags.presentation import (
     ago,
     delete_dialog,
+    flag_reach,
     flag_rows,
     history_entries,
     kill_dialog,
     preview_context,
+    reach_environments,
 )
 from operators.permissions import operator_required
 from tenants.models import Plan
 
 TEMPLATE = "flags/list.html"
 RESULTS_ID = "flag-results"
+
+# "Stale": flags whose answers no longer decide anything (flags.staleness).
+VIEWS = (("", "All"), ("stale", "Stale"))
 
 FLAGS = ListSpec(
     sorts=(
@@ -48,6 +53,7 @@ FLAGS = ListSpec(
     default_sort="key",
     # The platform has tens of flags; a page of 100 keeps the pager for the unusual.
     page_size=100,
+    filters=(Filter("view", "View", VIEWS),),
 )
 
 
@@ -84,15 +90,34 @@ def list_url(state: ListState) -> str:
 
 def results_context(state: ListState, open_key: str = "") -> dict[str, Any]:
     """The list region: the rows of this page of the list, its count and links."""
-    page = state.paginate(selectors.flag_table(search=state.q, order_by=state.order_by))
+    stale = state.filter("view") == "stale"
+    page = state.paginate(
+        selectors.flag_table(search=state.q, order_by=state.order_by, stale=stale)
+    )
     return {
         "state": state,
         "page": page,
         "rows": flag_rows(page.object_list),
         "open_key": open_key,
         "query": list_query(state),
-        "empty_search": f"No flag matches “{state.q}”.",
+        "empty_search": f"No flag matches “{state.q}”{' among the stale ones' if stale else ''}.",
+        **stale_context(state),
     }
+
+
+def stale_context(state: ListState) -> dict[str, Any]:
+    """The All / Stale chips (with counts that follow the search) and, in the Stale
+    view, what "stale" means and whether the counts reach back far enough to say."""
+    context: dict[str, Any] = {
+        "view_chips": state.chips("view", VIEWS, staleness.view_counts(search=state.q)),
+        "stale_view": state.filter("view") == "stale",
+        "stale_days": settings.FLAG_STALE_DAYS,
+    }
+    if context["stale_view"]:
+        since = staleness.counting_since()
+        if since is None or since > staleness.window_start():
+            context["stale_not_yet"] = since or "none"
+    return context
 
 
 # --------------------------------------------------------------- the panel --
@@ -133,6 +158,7 @@ def panel_context(
         "base_form": base_form,
         "updated_ago": ago(flag.updated_at),
         "history": history_entries(flag.history.all()),
+        "evaluations": staleness.evaluation_summary(key=flag.key),
         "preview": preview,
         "preview_form": form if form.is_bound else None,
         "conflict": conflict,
@@ -141,6 +167,9 @@ def panel_context(
         "plans": Plan.choices,
         "environments": settings.ENVIRONMENTS,
         "server_environment": settings.DEZKY_ENVIRONMENT,
+        # Reach now and the "why on or off" form (flags.views.explain).
+        "reach": flag_reach(flag),
+        "reach_environments": reach_environments(),
     }
 
 

@@ -1,4 +1,4 @@
-"""The seven-tab tenant page and the operator actions on it.
+"""The eight-tab tenant page and the operator actions on it.
 
 One view serves the page and, for htmx, the `#tenant-detail` fragment (header, tab
 strip and the open tab), so a tab switch or an action re-renders exactly what can
@@ -31,6 +31,7 @@ from console.lists import Filter, ListSpec, ListState
 from console.responder import Notice, confirm_page, is_fragment, redirect_with_notice, respond
 from core.errors import ApplicationError
 from core.request_meta import client_ip
+from flags.presentation import tenant_flags_context
 from operators.permissions import operator_required
 from tenants import selectors, services
 from tenants.forms import TenantEditForm
@@ -42,6 +43,7 @@ TABS = (
     ("overview", "Overview"),
     ("users", "Users"),
     ("resources", "Resources"),
+    ("flags", "Flags"),
     ("billing", "Billing"),
     ("audit", "Audit"),
     ("support", "Support"),
@@ -235,6 +237,9 @@ def _tab_data(
         return _members(request, tenant)
     if tab == "audit":
         return _audit(request, tenant)
+    if tab == "flags":
+        # Every flag's value and the rule that decided it, from the evaluation snapshot.
+        return tenant_flags_context(tenant_slug=tenant.slug, environment=request.GET.get("env", ""))
     if tab == "billing":
         price = SAMPLE_PRICES.get(tenant.plan, 0)
         return {

@@ -26,7 +26,7 @@ from tests.e2e.helpers import require_axe, serious_violations, signed_in_opener
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TENANT = "acme"
-TABS = ("overview", "users", "resources", "billing", "audit", "support", "danger")
+TABS = ("overview", "users", "resources", "flags", "billing", "audit", "support", "danger")
 
 # Every console page an operator can open (a tenant's tabs each have their URL).
 PAGES = [
@@ -42,6 +42,8 @@ PAGES = [
     "/view-as/start/",  # viewing as a tenant member: its start page
     "/flags/",
     "/flags/saml_sso/",
+    "/flags/saml_sso/explain/?tenant=acme&environment=prod",
+    "/flags/change-requests/",
     # Where an action's confirm button leads without JavaScript.
     f"/tenants/{TENANT}/suspend/",
     "/flags/saml_sso/kill/",
