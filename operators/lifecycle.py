@@ -274,9 +274,9 @@ def operator_resend_invite(*, user: User, actor: User, ip: str | None = None) ->
 
 def _new_credential(user: User, directory: Directory) -> tuple[str | None, str | None, int | None]:
     if directory.kind == "local":
-        password = temporary_password()
-        directory.set_password(user.pk, password)
-        return None, password, None
+        temporary = temporary_password()
+        directory.set_password(user.pk, temporary)
+        return None, temporary, None
     try:
         pk = _account_pk(user, directory)
         if pk is None:
