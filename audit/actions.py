@@ -240,6 +240,11 @@ _ALL: tuple[Action, ...] = (
         "success",
     ),
     Action(
+        "platform.operator_change_partial", "Operators",
+        "{actor}'s change of operator {target} stopped part-way in Authentik", "danger",
+        detail=lambda m: str(m.get("error") or ""),
+    ),
+    Action(
         "platform.invite_resent", "Operators",
         "{actor} handed operator {target} a new first sign-in credential", detail=_handoff,
     ),

@@ -165,6 +165,32 @@ def _set_in_authentik(user: User, directory: Directory, *, active: bool) -> int 
     return pk
 
 
+def _authentik_step(
+    user: User, directory: Directory, *, active: bool, actor: User, ip: str | None
+) -> int | None:
+    """_set_in_authentik within the invite deadline. A failure after Authentik changed
+    the account (it is off but still in the group, or the reverse) is a change made on
+    the platform, so it is recorded, though nothing changed here."""
+    try:
+        with deadline(settings.AUTHENTIK_INVITE_DEADLINE_SECONDS):
+            return _set_in_authentik(user, directory, active=active)
+    except UpstreamError as err:
+        if err.extra.get("partial"):
+            with transaction.atomic():
+                audit.record(
+                    action="platform.operator_change_partial",
+                    actor=actor,
+                    target=user,
+                    ip=ip,
+                    metadata={
+                        "email": user.email,
+                        "change": "reactivate" if active else "deactivate",
+                        "error": err.message[:500],
+                    },
+                )
+        raise
+
+
 def _undo_in_authentik(user: User, directory: Directory, *, active: bool) -> str:
     """Put the Authentik account back as it was (after a refusal that came late);
     what could not be undone, in words, or ""."""
@@ -184,8 +210,7 @@ def operator_deactivate(*, user: User, actor: User, ip: str | None = None) -> Us
     directory = get_directory()
     with transaction.atomic():
         _check_deactivate(user, actor)  # fail fast, before calling Authentik
-    with deadline(settings.AUTHENTIK_INVITE_DEADLINE_SECONDS):
-        account_pk = _set_in_authentik(user, directory, active=False)
+    account_pk = _authentik_step(user, directory, active=False, actor=actor, ip=ip)
     try:
         with transaction.atomic():
             fresh = _check_deactivate(user, actor)  # again: something may have changed
@@ -214,8 +239,7 @@ def operator_reactivate(*, user: User, actor: User, ip: str | None = None) -> Us
     directory = get_directory()
     with transaction.atomic():
         _check_reactivate(user, actor)
-    with deadline(settings.AUTHENTIK_INVITE_DEADLINE_SECONDS):
-        account_pk = _set_in_authentik(user, directory, active=True)
+    account_pk = _authentik_step(user, directory, active=True, actor=actor, ip=ip)
     try:
         with transaction.atomic():
             fresh = _check_reactivate(user, actor)
@@ -274,9 +298,9 @@ def operator_resend_invite(*, user: User, actor: User, ip: str | None = None) ->
 
 def _new_credential(user: User, directory: Directory) -> tuple[str | None, str | None, int | None]:
     if directory.kind == "local":
-        password = temporary_password()
-        directory.set_password(user.pk, password)
-        return None, password, None
+        temporary = temporary_password()
+        directory.set_password(user.pk, temporary)
+        return None, temporary, None
     try:
         pk = _account_pk(user, directory)
         if pk is None:

@@ -159,6 +159,9 @@ def _track_on_login(sender: Any, request: HttpRequest | None, user: Any, **kwarg
     session) keeps the clock: the absolute limit counts from the first sign-in."""
     if request is None or not hasattr(request, "session") or user is None or user.pk is None:
         return
+    # Rows of sessions abandoned since (browser closed, time ran out) go now, so they
+    # never pile up for someone who never opens their settings page.
+    prune_user_sessions(user)
     _note(request, user.pk, timezone.now().timestamp(), force=True)
 
 

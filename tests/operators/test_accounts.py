@@ -246,6 +246,13 @@ class TestTracking:
             assert browser.get(reverse("console:overview")).status_code == 200
         write.assert_not_called()
 
+    def test_signing_in_drops_the_rows_of_sessions_that_ended_unnoticed(self) -> None:
+        user = OperatorFactory()
+        UserSession.objects.create(session_key="gone" * 8, user=user)  # no such session
+        Client().post(reverse("operators:login"), {"email": user.email, "password": PASSWORD})
+        assert not UserSession.objects.filter(session_key="gone" * 8).exists()
+        assert UserSession.objects.filter(user=user).count() == 1
+
     def test_a_session_from_before_tracking_is_recorded_on_its_next_request(self) -> None:
         user = OperatorFactory()
         browser = Client(HTTP_USER_AGENT=FIREFOX_WINDOWS)

@@ -199,7 +199,10 @@ class TestAuthentik:
             "Authentik deactivated the account but removing it from the operators' group failed"
         )
         assert "still lists them as active; retry" in message
-        log.none()
+        # Authentik changed (the account is off), so that is recorded; nothing here changed.
+        partial = log.one("platform.operator_change_partial", actor=actor)
+        assert partial.metadata["change"] == "deactivate"
+        assert "removing it from the operators' group failed" in partial.metadata["error"]
         sam.refresh_from_db()
         assert sam.is_active
         # The retry finishes it: both calls are idempotent.
