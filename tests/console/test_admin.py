@@ -19,7 +19,8 @@ MODELS = sorted(admin.site._registry, key=lambda m: m._meta.label)
 READ_ONLY = {"audit.AuditEvent", "audit.ChainVerification", "flags.FlagChange",
              "flags.RetiredFlagKey", "tenants.ProvisioningState", "operators.OperatorInvite",
              "monitor.Incident", "monitor.ProbeResult", "operators.Impersonation",
-             "tenants.MemberInvite"}  # fmt: skip
+             "tenants.MemberInvite", "flags.ApprovalPolicy", "flags.FlagChangeRequest",
+             "flags.FlagEvaluationDay"}  # fmt: skip
 
 
 @pytest.fixture

@@ -26,6 +26,9 @@ CONSOLE_INCIDENT = "console-incident"
 # One audit event's page: the CONSOLE rule, checked with the event in place (the id
 # must exist for the 200) by tests/audit/test_views.py.
 CONSOLE_EVENT = "console-event"
+# One flag change request's page and its actions' confirm pages: the CONSOLE rule,
+# checked with the request in place by tests/flags/test_change_request_views.py.
+CONSOLE_CHANGE_REQUEST = "console-change-request"
 SIGNED_IN = "signed-in"  # any signed-in caller, session or service (the API schema)
 # API: no credentials -> 401; a signed-in non-operator -> 403; an operator may call
 # every method; a service only the methods its scope opens (the optional third
@@ -122,13 +125,11 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "flags:change_requests": (CONSOLE, {}),
     "flags:approval_policy": (CONSOLE_POST, {}),
     "flags:change_request_edit": (CONSOLE_POST, {"request_id": 99999}),
-    # One change request's page and its actions' confirm pages: the CONSOLE rule, checked
-    # with the request in place by tests/flags/test_change_request_views.py.
-    "flags:change_request": (CONSOLE_OBJECT, {"request_id": 99999}),
-    "flags:change_request_approve": (CONSOLE_OBJECT, {"request_id": 99999}),
-    "flags:change_request_reject": (CONSOLE_OBJECT, {"request_id": 99999}),
-    "flags:change_request_apply": (CONSOLE_OBJECT, {"request_id": 99999}),
-    "flags:change_request_withdraw": (CONSOLE_OBJECT, {"request_id": 99999}),
+    "flags:change_request": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
+    "flags:change_request_approve": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
+    "flags:change_request_reject": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
+    "flags:change_request_apply": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
+    "flags:change_request_withdraw": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
     "notifications:list": (CONSOLE, {}),
     "notifications:drawer": (CONSOLE, {}),
     "notifications:count": (CONSOLE, {}),

@@ -12,9 +12,10 @@ from flags import change_requests as cr
 from flags.models import ApprovalPolicy, Flag, FlagChangeRequest
 from notifications import selectors as notifications
 from tests.audit_helpers import watch_audit
+from tests.console.url_matrix import CONSOLE_CHANGE_REQUEST, MATRIX
 from tests.flags.factories import FlagFactory
 from tests.flags.test_views import save_form
-from tests.operators.factories import OperatorFactory
+from tests.operators.factories import OperatorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -51,6 +52,22 @@ def detail_url(request: FlagChangeRequest, action: str = "") -> str:
     if action:
         return reverse(f"flags:change_request_{action}", kwargs={"request_id": request.pk})
     return reverse("flags:change_request", kwargs={"request_id": request.pk})
+
+
+@pytest.mark.parametrize(
+    "name", sorted(n for n, e in MATRIX.items() if e[0] == CONSOLE_CHANGE_REQUEST)
+)
+def test_change_request_pages_are_for_operators_only(author, name) -> None:
+    request = proposed(author)
+    url = reverse(name, kwargs={"request_id": request.pk})
+    anonymous = Client().get(url)
+    assert anonymous.status_code == 302
+    assert anonymous.url.startswith(reverse("operators:login") + "?next=")
+    assert Client().get(url, HTTP_HX_REQUEST="true").status_code == 401
+    assert signed_in(UserFactory()).get(url).status_code == 403
+    assert signed_in(author).get(url).status_code == 200
+    gone = reverse(name, kwargs={"request_id": request.pk + 1})
+    assert signed_in(author).get(gone).status_code == 404
 
 
 class TestPanel:
