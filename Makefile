@@ -30,6 +30,10 @@ run: $(VENV)/.installed
 	@echo ""
 	@echo "Dezky Console: http://$(HOST):$(PORT)/  (Django admin: http://$(HOST):$(PORT)/admin/)"
 	@echo ""
+	@# Scheduled flag changes are applied by the scheduler, here a loop beside the
+	@# server that stops with it (in production: a timer, see README).
+	@trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/python manage.py apply_scheduled_flag_changes --loop 60 & scheduler=$$!; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 demo-password: $(VENV)/.installed

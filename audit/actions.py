@@ -57,6 +57,18 @@ def _approvals_dropped(metadata: dict[str, Any]) -> str:
     return ""
 
 
+def _steps(metadata: dict[str, Any]) -> str:
+    steps = metadata.get("steps")
+    if not isinstance(steps, list) or not steps:
+        return ""
+    first = steps[0].get("at", "?") if isinstance(steps[0], dict) else "?"
+    return f"{len(steps)} step{'s' if len(steps) != 1 else ''}, first at {first}"
+
+
+def _held(metadata: dict[str, Any]) -> str:
+    return str(metadata.get("reason") or "")[:160]
+
+
 def _previous_status(metadata: dict[str, Any]) -> str:
     previous = metadata.get("previous_status")
     return f"was {previous}" if previous else ""
@@ -215,6 +227,15 @@ _ALL: tuple[Action, ...] = (
     Action("flags.change_rejected", "Flags", "{actor} rejected {target}", "danger"),
     Action("flags.change_applied", "Flags", "{actor} applied {target}", "success", _changes),
     Action("flags.change_request_withdrawn", "Flags", "{actor} withdrew {target}"),
+    Action("flags.schedule_created", "Flags", "{actor} scheduled {target}", detail=_steps),
+    Action("flags.schedule_paused", "Flags", "{actor} paused {target}", "warning"),
+    Action("flags.schedule_resumed", "Flags", "{actor} resumed {target}", "success"),
+    Action("flags.schedule_cancelled", "Flags", "{actor} cancelled {target}", "danger"),
+    Action(
+        "flags.schedule_held", "Flags", "{actor} held {target} for a decision", "warning",
+        _held,
+    ),
+    Action("flags.schedule_finished", "Flags", "{actor} finished {target}", "success"),
     # Operators and users
     Action("user.created", "Users", "{actor} created user {target}", "success"),
     Action("user.updated", "Users", "{actor} edited user {target}", detail=_changes),
@@ -325,15 +346,20 @@ def tone(code: str) -> str:
     return action.tone if action else "neutral"
 
 
+def _system(metadata: dict[str, Any]) -> str:
+    for_whom = metadata.get("on_behalf_of")
+    return f"The system (for {for_whom})" if for_whom else "The system"
+
+
 def describe(event: EventLike) -> str:
     """The sentence for one event, e.g. "ops@example.test suspended tenant Acme (was active)"."""
-    actor = event.actor_email or "The system"
+    metadata = event.metadata if isinstance(event.metadata, dict) else {}
+    actor = event.actor_email or _system(metadata)
     target = event.target_repr or "(unnamed)"
     action = ACTIONS.get(event.action)
     if action is None:
         return f"{actor} did {event.action} on {target}"
     sentence = action.sentence.format(actor=actor, target=target)
-    metadata = event.metadata if isinstance(event.metadata, dict) else {}
     detail = action.detail(metadata) if action.detail else ""
     return f"{sentence} ({detail})" if detail else sentence
 

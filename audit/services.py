@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.db import connection, models, transaction
@@ -18,6 +21,20 @@ _FORBIDDEN_METADATA = ("password", "secret", "token")
 # transaction-scoped advisory lock makes appends take turns. (SQLite is opened
 # with IMMEDIATE transactions, which serialise writers already.)
 _CHAIN_LOCK_ID = 0x64657A6B79  # "dezky"
+
+_acting_for: ContextVar[dict[str, Any] | None] = ContextVar("audit_acting_for", default=None)
+
+
+@contextmanager
+def acting_for(email: str, **context: Any) -> Iterator[None]:
+    """Inside this block, events the system records (actor None) say for whom it
+    acts (`on_behalf_of`) and why (`context`, e.g. the schedule), so a change a
+    timer wrote reads as the system acting for the operator who asked for it."""
+    token = _acting_for.set({"on_behalf_of": email, **context})
+    try:
+        yield
+    finally:
+        _acting_for.reset(token)
 
 
 def record(
@@ -42,6 +59,9 @@ def record(
     if not actions.is_known(action):
         raise ValueError(f"unknown audit action {action!r}: name it in audit.actions first")
     metadata = dict(metadata or {})
+    acting = _acting_for.get()
+    if acting is not None and not getattr(actor, "is_authenticated", False):
+        metadata = {**acting, **metadata}
     _refuse_secrets(metadata)
     if target is not None:
         # model_name is only None before the model class is prepared; it is the lowered

@@ -10,7 +10,7 @@ are mapped there too, so views only say what to show.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.contrib import messages
@@ -97,6 +97,26 @@ def redirect_with_notice(request: HttpRequest, url: str, notice: Notice) -> Http
     return response
 
 
+@dataclass(frozen=True)
+class ConfirmField:
+    """An optional text a confirmation asks for (a reason), posted with the confirm
+    button as `name`. The dialog and the confirm page both show it, with a count of
+    the characters left (shell.js) and the limit said in its help.
+
+    `value` and `errors` refill it when a posted confirmation is refused (too long)."""
+
+    name: str
+    label: str
+    max_length: int
+    help: str = ""
+    rows: int = 3
+    value: str = ""
+    errors: tuple[str, ...] = ()
+
+    def refill(self, value: str, *errors: str) -> ConfirmField:
+        return replace(self, value=value, errors=errors)
+
+
 def confirm_page(
     request: HttpRequest,
     *,
@@ -109,9 +129,13 @@ def confirm_page(
     tone: str = "danger",
     icon: str = "triangle-alert",
     note: str = "",
+    field: ConfirmField | None = None,
+    status: int = 200,
 ) -> HttpResponse:
     """The GET of an action URL: the same confirmation as its dialog, as a page, so
-    the action works without JavaScript (the form posts and the view redirects)."""
+    the action works without JavaScript (the form posts and the view redirects).
+    `field` is the text it asks for, if any; with errors it is a refused post's page
+    (`status` 400)."""
     dialog = {
         "id": id,
         "title": title,
@@ -123,5 +147,6 @@ def confirm_page(
         "icon": icon,
         "note": note,
         "testid": id,
+        "field": field,
     }
-    return respond(request, "console/confirm_page.html", {"dialog": dialog})
+    return respond(request, "console/confirm_page.html", {"dialog": dialog}, status=status)

@@ -14,6 +14,7 @@ vouch for (a proxy's address), never the entry.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,3 +125,20 @@ def limiter_scope(ip: str) -> str:
     if isinstance(address, ipaddress.IPv6Address):
         return str(ipaddress.IPv6Network((address, 64), strict=False))
     return str(address) if address is not None else ip
+
+
+_VERSION = re.compile(r"[0-9]{1,9}")
+
+
+def if_match_version(header: str) -> int | None:
+    """The version an If-Match header names (`"3"`, `W/"3"`, `3`); None when the
+    header is empty. ValueError for anything else, so a caller answers 400:
+    `str.isdigit()` alone takes "²" and 5,000 digits, which int() then refuses or
+    no row can hold."""
+    raw = header.strip()
+    if not raw:
+        return None
+    raw = raw.removeprefix("W/").strip('"')
+    if not _VERSION.fullmatch(raw):
+        raise ValueError(raw)
+    return int(raw)

@@ -87,6 +87,9 @@ MIDDLEWARE = [
     "operators.oidc.middleware.OidcSessionRefresh",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After htmx (a swap gets a toast): a NUL byte in the path or the query string
+    # never reaches a view.
+    "console.request_guard.RequestGuard",
     "console.middleware.ConsolePages",
     # After auth, messages and htmx: narrows what an impersonating operator sees.
     "operators.impersonation_middleware.ImpersonationMiddleware",
@@ -311,6 +314,12 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["operators.permissions.IsOperator"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
+    # DRF's JSON parser, but a body nested too deeply is a 400, not a RecursionError.
+    "DEFAULT_PARSER_CLASSES": [
+        "core.parsers.JSONBodyParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Dezky Console API",

@@ -53,6 +53,7 @@ if settings.DEZKY_BENCH_FLOOR:
 
     urlpatterns.insert(0, path("bench/floor/", FloorView.as_view(), name="bench-floor"))
 
+handler400 = "console.views.errors.bad_request"
 handler403 = "console.views.errors.permission_denied"
 handler404 = "console.views.errors.page_not_found"
 handler500 = "console.views.errors.server_error"

@@ -18,6 +18,8 @@ from flags.models import (
     FlagChangeApproval,
     FlagChangeRequest,
     FlagEvaluationDay,
+    FlagSchedule,
+    FlagScheduleStep,
     RetiredFlagKey,
 )
 
@@ -159,3 +161,20 @@ class ApprovalPolicyAdmin(ReadOnlyAdmin):
     """Read-only: operators set the policy on the change-requests page (audited)."""
 
     list_display = ("environment", "approvals_required", "updated_by_email", "updated_at")
+
+
+class FlagScheduleStepInline(ReadOnlyInline):
+    model = FlagScheduleStep
+    fields = ("position", "at", "values", "state", "outcome", "change_request", "applied_version")
+
+
+@admin.register(FlagSchedule)
+class FlagScheduleAdmin(ReadOnlyAdmin):
+    """Read-only: schedules are made, paused and cancelled on the console or the API,
+    and run by apply_scheduled_flag_changes (all audited)."""
+
+    list_display = ("id", "flag", "title", "kind", "state", "created_by_email", "created_at")
+    list_filter = ("state", "kind")
+    search_fields = ("flag__key", "title", "created_by_email")
+    list_select_related = ("flag",)
+    inlines = (FlagScheduleStepInline,)

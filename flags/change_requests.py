@@ -17,7 +17,7 @@ from django.db import transaction
 from audit import services as audit
 from core.changes import field_changes
 from core.errors import ApplicationError, Conflict, NotFound
-from flags import policy, services
+from flags import policy, schedule_steps, services
 from flags.forms import FIELD_LABELS
 from flags.models import (
     CHANGE_REQUEST_LIVE_STATES,
@@ -99,12 +99,16 @@ def flag_change(
     ip: str | None = None,
     expected_version: int | None = None,
     title: str = "",
+    on_behalf_of: User | None = None,
     **changes: Any,
 ) -> ChangeOutcome:
     """Change a flag as the policy allows: written now when no environment it touches
     asks for approval (or it is the kill switch), else proposed as a change request
     based on the flag's current version. A stale `expected_version` is the same
-    Conflict as flags.services.flag_update gives."""
+    Conflict as flags.services.flag_update gives.
+
+    `on_behalf_of` is the operator the system acts for (a schedule's author): a
+    proposal is theirs, so they can never approve it themselves."""
     try:
         return ChangeOutcome(
             flag=services.flag_update(
@@ -115,7 +119,7 @@ def flag_change(
         pass
     flag = services.locked(key)
     diff = field_changes(services.editable_snapshot(flag), changes)
-    request = _propose(flag, diff, actor=actor, ip=ip, title=title)
+    request = _propose(flag, diff, actor=actor, ip=ip, title=title, author=on_behalf_of)
     return ChangeOutcome(flag=flag, change_request=request)
 
 
@@ -140,16 +144,23 @@ def change_request_create(
 
 
 def _propose(
-    flag: Flag, diff: dict[str, Any], *, actor: User | None, ip: str | None, title: str
+    flag: Flag,
+    diff: dict[str, Any],
+    *,
+    actor: User | None,
+    ip: str | None,
+    title: str,
+    author: User | None = None,
 ) -> FlagChangeRequest:
     services.validate_change(flag, diff)
+    author = author or actor
     request = FlagChangeRequest.objects.create(
         flag=flag,
         title=_title(title, flag, diff),
         changes=diff,
         base_version=flag.version,
-        author=actor if actor is not None and actor.pk else None,
-        author_email=actor.email if actor is not None else "",
+        author=author if author is not None and author.pk else None,
+        author_email=author.email if author is not None else "",
     )
     needs = policy.requirement_for_change(flag, diff)
     audit.record(
@@ -337,6 +348,9 @@ def change_request_apply(
     request.applied_version = flag.version
     request.closed_by_email = actor.email if actor is not None else ""
     request.save()
+    # A schedule step that proposed or applies this request is done with it, and
+    # its schedule now expects the version this wrote (it is not a change by hand).
+    schedule_steps.mark_request_applied(request, flag)
     audit.record(
         action="flags.change_applied",
         actor=actor,

@@ -124,6 +124,10 @@ class FlagEditForm(FlagValuesForm):
     expected_version = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
     # Sent only by "Save mine anyway" after a conflict: the version the operator reviewed.
     overwrite_version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
+    # A save that flips tenants in prod is shown first (flags.save_confirmation): its
+    # "Save anyway" sends the confirmation's token, "Back to editing" asks for the form.
+    confirm_token = forms.CharField(required=False, max_length=128, widget=forms.HiddenInput)
+    back_to_editing = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def version_to_check(self) -> int:
         return self.cleaned_data.get("overwrite_version") or self.cleaned_data["expected_version"]

@@ -12,6 +12,9 @@ from tenants.models import Plan
 FLAG_KEY_PATTERN = r"^[a-z][a-z0-9_]{1,62}$"
 HISTORY_KEPT = 20
 SCOPE_AXES = ("plans", "tenant_slugs", "partner_slugs", "environments")
+# Words the API uses beside /api/flags/<key>/: a flag with such a key could never be
+# read or changed there.
+RESERVED_FLAG_KEYS = frozenset({"evaluate", "preview", "stream"})
 
 validate_flag_key = RegexValidator(
     FLAG_KEY_PATTERN,
@@ -238,3 +241,133 @@ class FlagEvaluationDay(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key} on {self.day:%Y-%m-%d}: {self.on_count} on, {self.off_count} off"
+
+
+# ---------------------------------------------------------- scheduled changes --
+# Changes written at a time, and rollouts that ramp in steps. Only flags.schedules
+# writes these (and flags.change_requests marks a step applied when the change
+# request it proposed is applied); `manage.py apply_scheduled_flag_changes` runs them.
+
+
+class ScheduleKind(models.TextChoices):
+    CHANGE = "change", "Change at a time"
+    RAMP = "ramp", "Rollout ramp"
+    CHANGE_REQUEST = "change_request", "Apply a change request"
+
+
+class ScheduleState(models.TextChoices):
+    ACTIVE = "active", "Active"
+    PAUSED = "paused", "Paused"
+    HELD = "held", "Needs a decision"
+    DONE = "done", "Done"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+SCHEDULE_LIVE_STATES = (ScheduleState.ACTIVE, ScheduleState.PAUSED, ScheduleState.HELD)
+
+
+class FlagSchedule(models.Model):
+    """Steps to write on a flag at given times, on behalf of the operator who made it.
+
+    `flag_version` is the version the next step expects. A flag changed by any other
+    means since (a save, the kill switch, a change request) no longer has it, and
+    the schedule waits for an operator to keep or cancel it rather than writing over
+    that change."""
+
+    flag = models.ForeignKey(Flag, on_delete=models.CASCADE, related_name="schedules")
+    kind = models.CharField(max_length=16, choices=ScheduleKind.choices)
+    title = models.CharField(max_length=200)
+    state = models.CharField(
+        max_length=16, choices=ScheduleState.choices, default=ScheduleState.ACTIVE
+    )
+    held_reason = models.CharField(max_length=500, blank=True)
+    flag_version = models.PositiveIntegerField()
+    change_request = models.ForeignKey(
+        FlagChangeRequest,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="schedules",
+        help_text="The approved change request this schedule applies (kind change_request).",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_by_email = models.CharField(max_length=254, blank=True)
+    closed_by_email = models.CharField(max_length=254, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(state__in=ScheduleState.values),
+                name="flag_schedule_state_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(kind__in=ScheduleKind.values), name="flag_schedule_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"schedule #{self.pk} of {self.flag.key}"
+
+    @property
+    def is_live(self) -> bool:
+        return self.state in SCHEDULE_LIVE_STATES
+
+
+class StepState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    WAITING = "waiting", "Waiting for approval"
+    APPLIED = "applied", "Applied"
+    SKIPPED = "skipped", "Skipped"
+    FAILED = "failed", "Not applied"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class FlagScheduleStep(models.Model):
+    schedule = models.ForeignKey(FlagSchedule, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    at = models.DateTimeField(db_index=True)
+    # The values this step sets: {"field": value} (the "after" side of a diff).
+    values = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=StepState.choices, default=StepState.PENDING)
+    change_request = models.ForeignKey(
+        FlagChangeRequest,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="schedule_steps",
+        help_text="The change request this step proposed (approvals were needed) or applies.",
+    )
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_version = models.PositiveIntegerField(null=True, blank=True)
+    outcome = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["schedule", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["schedule", "position"], name="flag_schedule_step_position"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(state__in=StepState.values),
+                name="flag_schedule_step_state_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"step {self.position} of schedule #{self.schedule_id}"
+
+
+class SchedulerRun(models.Model):
+    """When `apply_scheduled_flag_changes` last ran (one row), so the pages can say
+    truthfully whether schedules are being applied at all."""
+
+    last_run_at = models.DateTimeField()
+    last_applied = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"scheduler ran at {self.last_run_at:%Y-%m-%d %H:%M:%S}"

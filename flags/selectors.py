@@ -26,12 +26,23 @@ def tenant_in_snapshot(snapshot: Snapshot, slug: str) -> TenantRow:
     return tenant
 
 
-def flags_for_tenant(*, tenant_slug: str, environment: str | None = None) -> dict[str, bool]:
+@dataclass(frozen=True)
+class TenantAnswers:
+    """Every flag's answer for one live tenant, with what counting it needs: the
+    snapshot's own flags tuple and the context (flags.counters counts the request
+    once by these and expands it at flush time)."""
+
+    answers: dict[str, bool]
+    flags: tuple[FlagSnapshot, ...]
+    ctx: engine.TenantContext
+
+
+def flags_for_tenant(*, tenant_slug: str, environment: str | None = None) -> TenantAnswers:
     """`{key: on?}` for every flag, for one live tenant. Zero queries in steady state."""
     snapshot = get_snapshot()
     tenant = tenant_in_snapshot(snapshot, tenant_slug)
     ctx = tenant.context(environment or settings.DEZKY_ENVIRONMENT)
-    return engine.evaluate_all(snapshot.flags, ctx)
+    return TenantAnswers(engine.evaluate_all(snapshot.flags, ctx), snapshot.flags, ctx)
 
 
 def explain_for_tenant(

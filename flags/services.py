@@ -13,7 +13,15 @@ from core import versions
 from core.changes import field_changes
 from core.errors import Conflict, NotFound
 from flags import policy
-from flags.models import HISTORY_KEPT, SCOPE_AXES, Flag, FlagChange, FlagState, RetiredFlagKey
+from flags.models import (
+    HISTORY_KEPT,
+    RESERVED_FLAG_KEYS,
+    SCOPE_AXES,
+    Flag,
+    FlagChange,
+    FlagState,
+    RetiredFlagKey,
+)
 from operators.models import User
 
 FLAG_EDITABLE_FIELDS = ("description", "state", "pct", *(f"scope_{a}" for a in SCOPE_AXES))
@@ -32,6 +40,11 @@ def flag_create(
     **scope: list[str],
 ) -> Flag:
     _refuse_unknown(scope, tuple(f"scope_{a}" for a in SCOPE_AXES))
+    if key in RESERVED_FLAG_KEYS:
+        raise Conflict(
+            f"The key {key} is reserved: /api/flags/{key}/ is an endpoint of its own.",
+            field="key",
+        )
     if Flag.objects.filter(key=key).exists():
         raise Conflict(f"A flag with the key {key} already exists.", field="key")
     if RetiredFlagKey.objects.filter(key=key).exists():
@@ -154,6 +167,17 @@ def _write(
 @transaction.atomic
 def flag_delete(*, key: str, actor: User | None, ip: str | None = None) -> None:
     flag = _locked(key)
+    if flag.state != FlagState.OFF:
+        # Deleting a live flag changes what tenants get as much as switching it off
+        # and back. Off first (the kill switch never waits), then delete.
+        needs = policy.requirement(policy.touched_environments(flag.scope_environments))
+        if needs.needed:
+            raise policy.ApprovalRequired(
+                needs,
+                f"Flag {key} is {flag.get_state_display().lower()} where changes need "
+                f"approval ({needs.reason}). Turn it off first (the kill switch needs no "
+                "approval), then delete it.",
+            )
     snapshot = _editable_snapshot(flag)
     flag_id = str(flag.pk)
     flag.delete()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from flags.views import change_requests, editing, explain, pages
+from flags.views import change_requests, editing, explain, pages, schedules
 
 app_name = "flags"
 
@@ -31,10 +31,30 @@ urlpatterns = [
         )
         for name in ("approve", "reject", "apply", "withdraw")
     ),
+    path(
+        "flags/change-requests/<int:request_id>/schedule/",
+        schedules.change_request_schedule,
+        name="change_request_schedule",
+    ),
+    path("flags/scheduled-changes/", schedules.schedule_list, name="schedules"),
+    path(
+        "flags/scheduled-changes/<int:schedule_id>/",
+        schedules.schedule_detail,
+        name="schedule",
+    ),
+    *(
+        path(
+            f"flags/scheduled-changes/<int:schedule_id>/{name}/",
+            getattr(schedules, name),
+            name=f"schedule_{name}",
+        )
+        for name in schedules.ACTIONS
+    ),
     path("flags/<str:key>/", pages.flag_detail, name="detail"),
     path("flags/<str:key>/preview/", editing.flag_preview, name="preview"),
     path("flags/<str:key>/explain/", explain.flag_explain, name="explain"),
     path("flags/<str:key>/save/", editing.flag_save, name="save"),
     path("flags/<str:key>/kill/", editing.flag_kill, name="kill"),
     path("flags/<str:key>/delete/", editing.flag_delete, name="delete"),
+    path("flags/<str:key>/schedule/", schedules.schedule_new, name="schedule_new"),
 ]

@@ -5,9 +5,10 @@ a notification gets, its icon and where a click on it leads. The sentence under 
 title is the audit registry's own (`audit.actions.describe`). Every operator is
 notified of every matching event except the ones they caused themselves.
 
-A predicate may need more than the event (the flag as it is now, a tenant's slug
-for a link): `Lookups` fetches that once for a batch of events, so a page of
-notifications costs the same few queries whatever it holds.
+A predicate may need more than the event (the flag as it is now, whether a change
+request is still open, a tenant's slug for a link): `Lookups` fetches that once for a
+batch of events, so a page of notifications costs the same few queries whatever it
+holds.
 
 A rule with a predicate may also give `narrow`, a database filter that keeps most
 non-matching events out of the scan (a reconcile that went well); the predicate
@@ -25,7 +26,7 @@ from django.urls import NoReverseMatch, reverse
 
 from audit import actions
 from audit.models import AuditEvent
-from flags.models import Flag
+from flags.models import CHANGE_REQUEST_LIVE_STATES, Flag, FlagChangeRequest
 from tenants.models import Integration, Tenant
 
 PROD = "prod"
@@ -41,6 +42,8 @@ class Lookups:
     flag_environments: dict[str, list[str]]
     # tenant pk (as a string) -> slug; filled only when links are wanted
     tenant_slugs: dict[str, str]
+    # change request pks (the events' target_id) of requests still open or approved
+    live_change_requests: frozenset[str] = frozenset()
 
     @classmethod
     def for_events(cls, events: Iterable[AuditEvent], *, links: bool) -> Lookups:
@@ -70,7 +73,19 @@ class Lookups:
         if links and tenant_ids:
             rows = Tenant.objects.filter(pk__in=_int_ids(tenant_ids)).values_list("pk", "slug")
             slugs = {str(pk): slug for pk, slug in rows}
-        return cls(flag_keys=keys, flag_environments=environments, tenant_slugs=slugs)
+        request_ids = {e.target_id for e in events if e.action == "flags.change_requested"}
+        live: frozenset[str] = frozenset()
+        if request_ids:
+            rows = FlagChangeRequest.objects.filter(
+                pk__in=_int_ids(request_ids), state__in=CHANGE_REQUEST_LIVE_STATES
+            ).values_list("pk", flat=True)
+            live = frozenset(str(pk) for pk in rows)
+        return cls(
+            flag_keys=keys,
+            flag_environments=environments,
+            tenant_slugs=slugs,
+            live_change_requests=live,
+        )
 
 
 Predicate = Callable[[AuditEvent, Lookups], bool]
@@ -200,11 +215,21 @@ def change_request_link(event: AuditEvent, lookups: Lookups) -> str:
     return audit_link(event)
 
 
+def schedule_link(event: AuditEvent, lookups: Lookups) -> str:
+    if event.target_id.isdigit():
+        return reverse("flags:schedule", kwargs={"schedule_id": int(event.target_id)})
+    return audit_link(event)
+
+
 def waits_for_approval(event: AuditEvent, lookups: Lookups) -> bool:
-    """A proposed flag change the policy held for approval. The author is never
-    notified (nobody is, of their own events), so everyone told can approve it."""
+    """A proposed flag change the policy held for approval, while the request is still
+    open or approved: once applied, rejected or withdrawn (or gone with its flag) it
+    waits for no one, and the notification goes. The author is never notified
+    (nobody is, of their own events), so everyone told can approve it."""
     required = _metadata(event).get("approvals_required")
-    return isinstance(required, int) and required > 0
+    if not (isinstance(required, int) and required > 0):
+        return False
+    return event.target_id in lookups.live_change_requests
 
 
 # ---------------------------------------------------------------------- rules --
@@ -227,6 +252,10 @@ RULES: tuple[Rule, ...] = (
         "flags.change_requested", "Change request waits for your approval", "flag",
         change_request_link, when=waits_for_approval,
         narrow=Q(metadata__approvals_required__gt=0), tone="warning",
+    ),
+    Rule(
+        "flags.schedule_held", "Flag schedule needs a decision", "clock", schedule_link,
+        tone="warning",
     ),
     Rule("audit.chain_broken", "Audit chain broken", "shield-alert", audit_link),
     Rule("incident.opened", "Incident opened", "server-crash", incident_link),

@@ -8,8 +8,9 @@ Bounded work whatever the size of the audit log:
   rules' predicates, stopping at what is asked for (COUNT_CAP + 1 for the count)
   or after SCAN_LIMIT events.
 
-The count is 2 queries in the usual case (watermark, one batch), 3 when the batch
-holds flag events (the flags as they are now).
+The count is 2 queries in the usual case (watermark, one batch), one more when the
+batch holds flag events (the flags as they are now) and one more when it holds change
+requests waiting for approval (which of them are still open).
 """
 
 from __future__ import annotations

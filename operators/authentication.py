@@ -62,7 +62,11 @@ class ServiceJWTAuthentication(BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         scheme, _, value = header.partition(" ")
         token = value.strip()
-        if scheme.lower() != "bearer" or not token or token.startswith(TOKEN_PREFIX):
+        if scheme.lower() == "bearer" and not token:
+            # A caller that meant to send a token and sent none is told so, not
+            # answered as whoever its session cookie (if any) says it is.
+            raise AuthenticationFailed("The Authorization header says Bearer but holds no token.")
+        if scheme.lower() != "bearer" or token.startswith(TOKEN_PREFIX):
             return None  # not a bearer JWT: another scheme may know the caller
         if not (settings.OIDC_ISSUER and settings.OIDC_SERVICE_AUDIENCE):
             raise AuthenticationFailed("Invalid bearer token.")

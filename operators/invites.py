@@ -36,6 +36,12 @@ from audit import services as audit
 from core.errors import ApplicationError, Conflict, NotFound, RateLimited, UpstreamError
 from core.ratelimit import allow
 from operators.directory import Directory, DirectoryError, DirectoryUser, deadline, get_directory
+from operators.invite_records import (
+    invite_completed,
+    invite_failed,
+    invite_open,
+    invite_progressed,
+)
 from operators.models import InviteState, OperatorInvite, User, normalize_email
 from operators.passwords import temporary_password
 
@@ -179,21 +185,10 @@ def _start(*, name: str, email: str, actor: User, directory: str) -> OperatorInv
     """Refuse a taken email; otherwise the open invite for it, new or resumed."""
     if User.objects.filter(email=email).exists():
         raise Conflict(f"{email} already has an account here.", field="email")
-    invite = (
-        OperatorInvite.objects.select_for_update()
-        .exclude(state=InviteState.COMPLETED)
-        .filter(email=email)
-        .first()
-    )
-    if invite is None:
-        return OperatorInvite.objects.create(
-            email=email, name=name, directory=directory, invited_by=actor,
-            invited_by_email=actor.email,
-        )  # fmt: skip
-    invite.name = name
-    invite.last_error = ""
-    invite.save(update_fields=["name", "last_error", "updated_at"])
-    return invite
+    return invite_open(
+        OperatorInvite, match={"email": email}, values={"name": name}, directory=directory,
+        actor=actor,
+    )  # fmt: skip
 
 
 def _provision(
@@ -207,7 +202,7 @@ def _provision(
     if not made:
         _ours_or_taken(invite, account)  # only the account an earlier try made goes on
         directory.add_user_to_group(account.pk, group_id)
-    _progress(invite, account)
+    invite_progressed(invite, account.pk)
     link, temp_password = hand_over_credential(directory, account.pk)
     return account, link, temp_password
 
@@ -222,37 +217,14 @@ def _ours_or_taken(invite: OperatorInvite, account: DirectoryUser) -> None:
         )
 
 
-@transaction.atomic
-def _progress(invite: OperatorInvite, account: DirectoryUser) -> None:
-    invite.state = InviteState.DIRECTORY_USER_CREATED
-    invite.directory_user_pk = account.pk
-    invite.save(update_fields=["state", "directory_user_pk", "updated_at"])
-
-
-@transaction.atomic
 def _failed(
     invite: OperatorInvite, err: DirectoryError, *, blocked: bool, actor: User, ip: str | None
 ) -> None:
-    if invite.directory == "local":
-        return  # rolled back with the rest of the local invite
     state = InviteState.BLOCKED if blocked else InviteState.FAILED
-    OperatorInvite.objects.filter(pk=invite.pk).update(
-        state=state, last_error=err.message[:2000], updated_at=timezone.now()
-    )
-    audit.record(
-        action="platform.user_invite_failed",
-        actor=actor,
-        target_type="operatorinvite",
-        target_id=str(invite.pk),
-        target_repr=invite.email,
-        ip=ip,
-        metadata={
-            "email": invite.email,
-            "error": err.message[:500],
-            "status": err.status,
-            "state": state,
-        },
-    )
+    invite_failed(
+        invite, err, action="platform.user_invite_failed", actor=actor, ip=ip,
+        target_repr=invite.email, state=state, metadata={"state": state},
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -271,12 +243,7 @@ def _finish(
         user.set_unusable_password()  # they sign in through Authentik
     user.full_clean(exclude=["password"])
     user.save()
-    invite.state = InviteState.COMPLETED
-    invite.handoff = handoff
-    invite.user = user
-    invite.last_error = ""
-    invite.completed_at = timezone.now()
-    invite.save()
+    invite_completed(invite, user=user, handoff=handoff)
     audit.record(
         action="platform.user_invited",
         actor=actor,

@@ -31,7 +31,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.utils import timezone
 
 from audit import services as audit
 from core.errors import Conflict, RateLimited, UpstreamError
@@ -43,12 +42,17 @@ from operators.directory import (
     deadline,
     get_directory,
 )
+from operators.invite_records import (
+    invite_completed,
+    invite_failed,
+    invite_open,
+    invite_progressed,
+)
 from operators.invites import AccountTaken, directory_account, hand_over_credential
 from operators.models import User, normalize_email
 from operators.passwords import temporary_password
 from tenants.models import (
     MemberInvite,
-    MemberInviteState,
     MemberRole,
     Membership,
     Tenant,
@@ -145,20 +149,10 @@ def _start(
         )
     if user is not None and Membership.objects.filter(tenant=tenant, user=user).exists():
         raise Conflict(f"{email} is a member of {tenant.slug} already.", field="email")
-    invite = (
-        MemberInvite.objects.select_for_update()
-        .exclude(state=MemberInviteState.COMPLETED)
-        .filter(tenant=tenant, email=email)
-        .first()
-    )
-    if invite is None:
-        return MemberInvite.objects.create(
-            tenant=tenant, email=email, name=name, role=role, directory=directory,
-            invited_by=actor, invited_by_email=actor.email,
-        )  # fmt: skip
-    invite.name, invite.role, invite.last_error = name, role, ""
-    invite.save(update_fields=["name", "role", "last_error", "updated_at"])
-    return invite
+    return invite_open(
+        MemberInvite, match={"tenant": tenant, "email": email},
+        values={"name": name, "role": role}, directory=directory, actor=actor,
+    )  # fmt: skip
 
 
 def _provision(
@@ -174,7 +168,7 @@ def _provision(
     )  # fmt: skip
     if not made:
         directory.add_user_to_group(account.pk, group_id)
-    _progress(invite, account)
+    invite_progressed(invite, account.pk)
     if account.attributes.get(MEMBER_INVITE_MARKER) != str(invite.id):
         return account, None, None, True  # someone's own account: they sign in as before
     # Ours (new, or made by an earlier try whose credential nobody saw): a credential.
@@ -195,30 +189,11 @@ def _provision_local(
     return account, None, password, False
 
 
-@transaction.atomic
-def _progress(invite: MemberInvite, account: DirectoryUser) -> None:
-    invite.state = MemberInviteState.DIRECTORY_USER_CREATED
-    invite.directory_user_pk = account.pk
-    invite.save(update_fields=["state", "directory_user_pk", "updated_at"])
-
-
-@transaction.atomic
 def _failed(invite: MemberInvite, err: DirectoryError, *, actor: User, ip: str | None) -> None:
-    if invite.directory == "local":
-        return  # rolled back with the rest of the local invite
-    MemberInvite.objects.filter(pk=invite.pk).update(
-        state=MemberInviteState.FAILED, last_error=err.message[:2000], updated_at=timezone.now()
-    )
-    audit.record(
-        action="tenant.member_invite_failed",
-        actor=actor,
-        target_type="memberinvite",
-        target_id=str(invite.pk),
-        target_repr=f"{invite.email} into {invite.tenant.slug}",
-        tenant=invite.tenant,
-        ip=ip,
-        metadata={"email": invite.email, "error": err.message[:500], "status": err.status},
-    )
+    invite_failed(
+        invite, err, action="tenant.member_invite_failed", actor=actor, ip=ip,
+        target_repr=f"{invite.email} into {invite.tenant.slug}", tenant=invite.tenant,
+    )  # fmt: skip
 
 
 @transaction.atomic
@@ -251,12 +226,7 @@ def _finish(
         tenant=tenant, user=user, defaults={"role": invite.role}
     )
     handoff = "existing-account" if existing else ("link" if link else "temp-password")
-    invite.state = MemberInviteState.COMPLETED
-    invite.handoff = handoff
-    invite.user = user
-    invite.last_error = ""
-    invite.completed_at = timezone.now()
-    invite.save()
+    invite_completed(invite, user=user, handoff=handoff)
     audit.record(
         action="tenant.member_invited",
         actor=actor,

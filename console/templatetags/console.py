@@ -16,6 +16,7 @@
     {% empty_row 7 "No tenant matches." %}
     {% empty_state "No flags yet" "Create one with New flag." icon="flag" %}
     {% field_errors form.pct "Rollout %" %}    (id "f-pct-errors" for aria-describedby)
+    {% form_field form.email help="Stored in lower case." testid="invite-email" %}
     {% copy_field "invite-link" "Recovery link" result.link %}
     {% confirm_dialog id="suspend" title=... text=... confirm="Suspend" url=... %}
 
@@ -27,7 +28,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from django import template
+from django import forms, template
 from django.core.paginator import Page
 from django.templatetags.static import static
 from django.utils.html import format_html
@@ -138,6 +139,85 @@ def field_errors(field: Any, label: Any = "", id: str = "") -> dict[str, Any]:
         "errors": list(errors),
         "label": label or getattr(field, "label", ""),
         "id": id or (f"{auto_id}-errors" if auto_id else "field-errors"),
+    }
+
+
+@register.inclusion_tag("components/form_field.html")
+def form_field(
+    field: Any,
+    label: Any = "",
+    help: Any = "",
+    type: str = "",
+    placeholder: str = "",
+    autofocus: bool | str = False,
+    autocomplete: str = "",
+    spellcheck: str = "",
+    rows: int = 3,
+    testid: str = "",
+) -> dict[str, Any]:
+    """One form field: its label, its control, its help and its errors (each naming the
+    field). The control carries aria-invalid when the field has errors and
+    aria-describedby pointing at "<id>-help" and "<id>-errors".
+
+    `field` is a bound field; its id (auto_id), name, value, required, maxlength and
+    min/max come from it. The control follows its widget: a select (choices), a
+    textarea, a group of checkboxes (a fieldset; CheckboxSelectMultiple), else an
+    input of the widget's type (`type` overrides it). `autofocus`: True, or "clean"
+    for only while the form has no errors (htmx focuses an [autofocus] of swapped
+    content, which would win over the first invalid field)."""
+    form_field_ = field.field
+    widget = form_field_.widget
+    id = field.auto_id or field.html_name
+    errors = list(field.errors)
+    help = help or form_field_.help_text
+    value = field.value()
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        kind = "checkboxes"
+    elif isinstance(widget, forms.Select):
+        kind = "select"
+    elif isinstance(widget, forms.Textarea):
+        kind = "textarea"
+    else:
+        kind = "input"
+    input_type = type or getattr(widget, "input_type", "text")
+    if kind == "select" and value in (None, ""):
+        value = form_field_.initial  # a select always shows a choice: the field's default
+    if kind in ("select", "checkboxes"):
+        chosen = {str(v) for v in (value if isinstance(value, list | tuple) else [value])}
+        choices = [(str(v), text, str(v) in chosen) for v, text in form_field_.choices]
+    else:
+        choices = []
+    described = [f"{id}-help"] if help else []
+    if errors:
+        described.append(f"{id}-errors")
+    if autofocus == "clean":
+        autofocus = not field.form.errors
+    return {
+        "field": field,
+        "kind": kind,
+        "id": id,
+        "name": field.html_name,
+        "label": label or field.label,
+        "help": help,
+        "help_id": f"{id}-help",
+        "errors_id": f"{id}-errors",
+        "errors": errors,
+        "describedby": " ".join(described),
+        "value": "" if value is None or kind == "checkboxes" else value,
+        "choices": choices,
+        "multiple": isinstance(widget, forms.SelectMultiple),
+        "type": input_type,
+        "required": form_field_.required and kind != "checkboxes",
+        "maxlength": getattr(form_field_, "max_length", None),
+        "min": getattr(form_field_, "min_value", None),
+        "max": getattr(form_field_, "max_value", None),
+        "numeric": input_type == "number",
+        "placeholder": placeholder,
+        "autofocus": bool(autofocus),
+        "autocomplete": autocomplete,
+        "spellcheck": spellcheck,
+        "rows": rows,
+        "testid": testid,
     }
 
 
@@ -292,10 +372,12 @@ def confirm_dialog(
     testid: str = "",
     include: str = "",
     swap: str = "",
+    field: Any = None,
 ) -> dict[str, Any]:
     """A confirmation whose confirm button posts with htmx. The button that opens it
     is `{% confirm_button %}`: a link to `url` (a confirm page that works without
-    JavaScript) that shell.js turns into opening this dialog."""
+    JavaScript) that shell.js turns into opening this dialog. `field` (a
+    console.responder.ConfirmField) is a text it asks for, such as a reason."""
     return {
         "csrf_token": context.get("csrf_token"),
         "id": id,
@@ -310,6 +392,7 @@ def confirm_dialog(
         "testid": testid or id,
         "include": include,
         "swap": swap,
+        "field": field or None,
     }
 
 

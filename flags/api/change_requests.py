@@ -8,12 +8,13 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import NotFound
-from core.request_meta import client_ip
+from core.request_meta import client_ip, if_match_version
 from flags import change_requests as cr
 from flags import selectors
 from flags.api.serializers import FlagWriteSerializer
@@ -149,8 +150,11 @@ class FlagChangeRequestsView(APIView):
         selectors.flag_get(key=key)
         body = ProposeSerializer(data={**_as_dict(request.data), "key": key}, partial=True)
         body.is_valid(raise_exception=True)
-        header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip('"')
-        version = int(header) if header.isdigit() else body.validated_data.get("version")
+        try:
+            header = if_match_version(request.headers.get("If-Match", ""))
+        except ValueError:
+            raise ValidationError({"If-Match": ['Use the flag\'s ETag, e.g. "3".']}) from None
+        version = header if header is not None else body.validated_data.get("version")
         created = cr.change_request_create(
             key=key,
             actor=request.user,

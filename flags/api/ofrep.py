@@ -159,8 +159,9 @@ class OfrepBulkView(_OfrepView):
             return Response(
                 {"errorCode": err.code, "errorDetails": err.details}, status=err.http_status
             )
-        results = engine.explain_all(get_snapshot().flags, ctx)
-        counters.record_results(results.values())
+        flags = get_snapshot().flags
+        results = engine.explain_all(flags, ctx)
+        counters.record_evaluation(flags, ctx, results)  # once per request, not per flag
         body = {"flags": [_success(r) for r in results.values()]}
         # The answer itself is the version: same flags, same tenant, same results.
         etag = (

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
 from flags.models import FLAG_KEY_PATTERN, SCOPE_AXES, Flag, FlagState
@@ -148,3 +149,98 @@ def model_errors_as_api(exc: DjangoValidationError) -> dict[str, Any]:
         name = f"scope.{field.removeprefix('scope_')}" if field.startswith("scope_") else field
         errors[name] = messages
     return errors
+
+
+# ------------------------------------------------------------ scheduled changes --
+# The flag's editable fields as a schedule takes them (the shape of PATCH
+# /api/flags/{key}/), and times that must carry their offset.
+
+SCOPE_LIST_MAX = 500
+
+
+class AwareDateTimeField(serializers.DateTimeField):
+    """ISO 8601 with its offset (`Z` or `+02:00`). A time without one is refused rather
+    than read as UTC: a change meant for 09:00 in Berlin must not run at 09:00 UTC."""
+
+    default_error_messages = {
+        "naive": "Give the time with its offset, e.g. 2026-06-01T09:00:00+02:00 or …Z.",
+    }
+
+    def to_internal_value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            if "\x00" in value:
+                # TRICKY: datetime.fromisoformat reads "…+02:00\x00" as a valid time.
+                self.fail("invalid", format="YYYY-MM-DDThh:mm[:ss]±hh:mm")
+            try:
+                parsed = parse_datetime(value.strip())
+            except ValueError:
+                parsed = None  # well formed but impossible: the parent says so
+            if parsed is not None and parsed.tzinfo is None:
+                self.fail("naive")
+        return super().to_internal_value(value)
+
+
+class _BoundedScopeSerializer(ScopeSerializer):
+    plans = serializers.ListField(
+        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
+    )
+    tenant_slugs = serializers.ListField(
+        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
+    )
+    partner_slugs = serializers.ListField(
+        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
+    )
+    environments = serializers.ListField(
+        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
+    )
+
+
+class OnlyDeclaredFields(serializers.Serializer):
+    """Refuses fields it does not declare: a misspelt or misplaced field is a 400
+    naming it, never silently ignored."""
+
+    unknown_message = "Unknown field; use {allowed}."
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                message = self.unknown_message.format(allowed=", ".join(self.fields))
+                raise serializers.ValidationError({name: [message] for name in unknown})
+        return super().to_internal_value(data)
+
+
+class FlagValuesSerializer(OnlyDeclaredFields):
+    """Any of a flag's editable fields, at least one, and nothing else: a misspelt field
+    is a 400 naming it, never a schedule that silently writes less than was meant."""
+
+    unknown_message = "Not a field of a flag; use {allowed}."
+
+    description = serializers.CharField(allow_blank=True, required=False, max_length=2000)
+    state = serializers.ChoiceField(choices=FlagState.values, required=False)
+    pct = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    scope = _BoundedScopeSerializer(required=False)
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict) and not data:
+            raise serializers.ValidationError([f"Give at least one of {', '.join(self.fields)}."])
+        return super().to_internal_value(data)
+
+
+def values_for_service(values: dict[str, Any]) -> dict[str, Any]:
+    """Validated FlagValuesSerializer data as the model's field names (scope_plans)."""
+    data = dict(values)
+    scope = data.pop("scope", None) or {}
+    data.update({f"scope_{axis}": items for axis, items in scope.items()})
+    return data
+
+
+def values_as_api(values: dict[str, Any]) -> dict[str, Any]:
+    """Stored values (scope_plans) in the shape FlagValuesSerializer takes (scope.plans)."""
+    data: dict[str, Any] = {}
+    for field, value in values.items():
+        if field.startswith("scope_"):
+            data.setdefault("scope", {})[field.removeprefix("scope_")] = value
+        else:
+            data[field] = value
+    return data

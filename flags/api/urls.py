@@ -1,6 +1,6 @@
 from django.urls import path
 
-from flags.api import change_requests, ofrep, views
+from flags.api import change_requests, ofrep, schedules, views
 
 api_patterns = [
     path("flags/", views.FlagListView.as_view(), name="flag-list"),
@@ -24,11 +24,43 @@ api_patterns = [
             ("withdraw", change_requests.WithdrawView),
         )
     ),
+    path(
+        "flags/change-requests/<int:request_id>/schedule/",
+        schedules.ChangeRequestScheduleView.as_view(),
+        name="flag-change-request-schedule",
+    ),
+    # A fixed path beside flags/<str:key>/ has a hyphen, which no key can hold (and
+    # "evaluate" and "preview" are reserved keys: flags.models.RESERVED_FLAG_KEYS).
+    path(
+        "flags/scheduled-changes/", schedules.ScheduleListView.as_view(), name="flag-schedule-list"
+    ),
+    path(
+        "flags/scheduled-changes/<int:schedule_id>/",
+        schedules.ScheduleDetailView.as_view(),
+        name="flag-schedule",
+    ),
+    *(
+        path(
+            f"flags/scheduled-changes/<int:schedule_id>/{name}/",
+            view.as_view(),
+            name=f"flag-schedule-{name}",
+        )
+        for name, view in (
+            ("pause", schedules.PauseView),
+            ("resume", schedules.ResumeView),
+            ("cancel", schedules.CancelView),
+        )
+    ),
     path("flags/<str:key>/", views.FlagDetailView.as_view(), name="flag-detail"),
     path(
         "flags/<str:key>/change-requests/",
         change_requests.FlagChangeRequestsView.as_view(),
         name="flag-change-requests",
+    ),
+    path(
+        "flags/<str:key>/schedules/",
+        schedules.FlagSchedulesView.as_view(),
+        name="flag-schedules",
     ),
     path("flags/<str:key>/kill/", views.FlagKillView.as_view(), name="flag-kill"),
 ]

@@ -20,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.errors import Conflict
-from core.request_meta import client_ip
+from core.request_meta import client_ip, if_match_version
 from flags import change_requests, counters, explain, selectors, services
 from flags.api.change_requests import ChangeRequestSerializer, change_request_json
 from flags.api.serializers import (
@@ -200,11 +200,12 @@ class EvaluateView(APIView):
                     for k, e in results.items()
                 }
             )
-        answers = selectors.flags_for_tenant(
+        found = selectors.flags_for_tenant(
             tenant_slug=body["tenantSlug"], environment=body.get("environment")
         )
-        counters.record(answers)  # in memory; no query (flags.counters)
-        return Response(answers)
+        # Counted once for the request, not per flag; in memory, no query (flags.counters).
+        counters.record_evaluation(found.flags, found.ctx, found.answers)
+        return Response(found.answers)
 
 
 class PreviewView(APIView):
@@ -278,12 +279,12 @@ def _as_dict(data: Any) -> dict[str, Any]:
 
 
 def _expected_version(request: Request, body_version: int | None) -> int:
-    header = request.headers.get("If-Match", "").strip()
-    if header:
-        raw = header.removeprefix("W/").strip('"')
-        if not raw.isdigit():
-            raise ValidationError({"If-Match": ['Use the flag\'s ETag, e.g. "3".']})
-        return int(raw)
+    try:
+        version = if_match_version(request.headers.get("If-Match", ""))
+    except ValueError:
+        raise ValidationError({"If-Match": ['Use the flag\'s ETag, e.g. "3".']}) from None
+    if version is not None:
+        return version
     if body_version is not None:
         return body_version
     raise PreconditionRequired()

@@ -9,27 +9,38 @@ too few approvals, a newer flag) is a 403/409 with the service's sentence.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from console.lists import Filter, ListSpec, ListState
-from console.responder import Notice, confirm_page, is_fragment, redirect_with_notice, respond
+from console.responder import (
+    ConfirmField,
+    Notice,
+    confirm_page,
+    is_fragment,
+    redirect_with_notice,
+    respond,
+)
 from core.errors import ApplicationError, Conflict
 from core.request_meta import client_ip
 from flags import change_requests as cr
 from flags import policy
-from flags.forms import FIELD_LABELS
-from flags.models import MAX_APPROVALS, ChangeRequestState, FlagChangeRequest, FlagState
+from flags.forms import FIELD_LABELS, FlagValuesForm, SlugListField
+from flags.models import MAX_APPROVALS, ChangeRequestState, FlagChangeRequest
 from flags.presentation import display_value
+from flags.views.editing import add_service_error
 from operators.permissions import operator_required
 
+SLUG_SEPARATORS = re.compile(r"[\s,]+")
 LIST_TEMPLATE = "flags/change_requests.html"
 DETAIL_TEMPLATE = "flags/change_request.html"
 STATE_CHOICES = (("", "All"), *ChangeRequestState.choices)
@@ -69,10 +80,50 @@ class PolicyForm(forms.Form):
             )
 
 
-class EditForm(forms.Form):
+class SlugTextField(SlugListField):
+    """Slugs typed into one text input, separated by commas or spaces."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.TextInput)
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if isinstance(value, str):
+            value = SLUG_SEPARATORS.split(value)
+        return super().to_python(value)
+
+    def prepare_value(self, value: Any) -> Any:
+        return ", ".join(value) if isinstance(value, list | tuple) else value
+
+
+class EditForm(FlagValuesForm):
+    """Everything a flag change can carry, and the request's title. Prefilled with
+    the request's proposed values, falling back to the flag's current ones."""
+
     title = forms.CharField(label="Title", max_length=200, required=False)
-    state = forms.ChoiceField(label="State", choices=FlagState.choices)
-    pct = forms.IntegerField(label="Rollout %", min_value=0, max_value=100)
+    scope_tenant_slugs = SlugTextField(
+        label="Tenants", help_text="Tenant slugs, separated by commas or spaces."
+    )
+    scope_partner_slugs = SlugTextField(
+        label="Partners", help_text="Partner slugs, separated by commas or spaces."
+    )
+    field_order = ["title", "description", "state", "pct"]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("auto_id", "cr-edit-%s")
+        super().__init__(*args, **kwargs)
+        for name in ("scope_plans", "scope_environments"):
+            field = cast(forms.MultipleChoiceField, self.fields[name])
+            field.widget = forms.CheckboxSelectMultiple()
+            field.choices = field.choices  # hands the choices to the new widget too
+        self.fields["scope_plans"].help_text = "None ticked: every plan."
+        self.fields["scope_environments"].help_text = "None ticked: every environment."
+
+    @classmethod
+    def for_request(cls, found: FlagChangeRequest) -> EditForm:
+        proposed = {field: change["after"] for field, change in found.changes.items()}
+        initial = {**FlagValuesForm.initial_from(found.flag), **proposed, "title": found.title}
+        return cls(initial=initial)
 
 
 # ------------------------------------------------------------------- list --
@@ -187,16 +238,7 @@ def detail_context(
     live = found.is_live
     url = reverse("flags:change_request", kwargs={"request_id": found.pk})
     if edit_form is None:
-        proposed = {f: c["after"] for f, c in found.changes.items()}
-        flag = found.flag
-        edit_form = EditForm(
-            initial={
-                "title": found.title,
-                "state": proposed.get("state", flag.state),
-                "pct": proposed.get("pct", flag.pct),
-            },
-            auto_id="cr-edit-%s",
-        )
+        edit_form = EditForm.for_request(found)
     return {
         "cr": found,
         "tone": STATE_TONES[found.state],
@@ -248,7 +290,16 @@ def _apply_reason(found: FlagChangeRequest, live: bool, count: int, needs: Any) 
 
 # ---------------------------------------------------------------- actions --
 
-ACTIONS: dict[str, dict[str, str]] = {
+# Why a reviewer rejects, asked in the Reject dialog (and its confirm page); the API
+# takes the same limit.
+REJECT_REASON = ConfirmField(
+    name="reason",
+    label="Reason (optional)",
+    max_length=500,
+    help="Shown on the request's page and kept in the audit log.",
+)
+
+ACTIONS: dict[str, dict[str, Any]] = {
     "approve": {
         "title": "Approve this change?",
         "text": "Your approval counts towards the policy; anyone may then apply it.",
@@ -262,6 +313,7 @@ ACTIONS: dict[str, dict[str, str]] = {
         "confirm": "Reject",
         "tone": "danger",
         "icon": "x",
+        "field": REJECT_REASON,
     },
     "apply": {
         "title": "Apply this change now?",
@@ -294,7 +346,7 @@ SERVICES: dict[str, Callable[..., FlagChangeRequest]] = {
 }
 
 
-def _dialog(found: FlagChangeRequest, name: str) -> dict[str, str]:
+def _dialog(found: FlagChangeRequest, name: str) -> dict[str, Any]:
     spec = ACTIONS[name]
     return {
         "id": f"cr-{name}-dialog",
@@ -311,7 +363,17 @@ def _action(name: str) -> Callable[[HttpRequest, int], HttpResponse]:
         url = reverse("flags:change_request", kwargs={"request_id": found.pk})
         if request.method == "GET":
             return confirm_page(request, **_dialog(found, name), cancel_url=url)
-        extra = {"reason": request.POST.get("reason", "")[:500]} if name == "reject" else {}
+        extra: dict[str, str] = {}
+        if name == "reject":
+            # Browsers send a line break as \r\n but count it as one character.
+            reason = request.POST.get("reason", "").replace("\r\n", "\n")
+            too_long = _too_long(reason, REJECT_REASON.max_length)
+            if too_long and is_fragment(request):
+                return refused(request, found.pk, ApplicationError(f"Reason: {too_long}"), 400)
+            if too_long:
+                dialog = {**_dialog(found, name), "field": REJECT_REASON.refill(reason, too_long)}
+                return confirm_page(request, **dialog, cancel_url=url, status=400)
+            extra["reason"] = reason
         try:
             done = SERVICES[name](
                 request_id=found.pk, actor=request.user, ip=client_ip(request), **extra
@@ -335,27 +397,24 @@ withdraw = _action("withdraw")
 @require_POST
 def edit(request: HttpRequest, request_id: int) -> HttpResponse:
     found = cr.change_request_get(request_id)
-    form = EditForm(request.POST, auto_id="cr-edit-%s")
+    form = EditForm(request.POST)
     if not form.is_valid():
         context = detail_context(request, found, edit_form=form)
         return respond(request, DETAIL_TEMPLATE, context, partial="detail", status=400)
-    data = form.cleaned_data
     had_approvals = found.approvals.exists()
     try:
         cr.change_request_edit(
             request_id=found.pk,
             actor=request.user,
             ip=client_ip(request),
-            title=data["title"],
-            state=data["state"],
-            pct=data["pct"],
+            title=form.cleaned_data["title"],
+            **form.service_kwargs(),
         )
-    except ApplicationError as error:
-        form.add_error(error.field if error.field in form.fields else None, error.message)
+    except (ApplicationError, ValidationError) as error:
+        add_service_error(form, error)
+        status = error.status_code if isinstance(error, ApplicationError) else 400
         context = detail_context(request, found, edit_form=form)
-        return respond(
-            request, DETAIL_TEMPLATE, context, partial="detail", status=error.status_code
-        )
+        return respond(request, DETAIL_TEMPLATE, context, partial="detail", status=status)
     dropped = "; every approval was dropped" if had_approvals else ""
     return answer(
         request, found.pk, Notice("success", f"Edited change request #{found.pk}{dropped}.")
@@ -370,16 +429,24 @@ def answer(request: HttpRequest, request_id: int, notice: Notice) -> HttpRespons
     return respond(request, DETAIL_TEMPLATE, context, partial="detail", notice=notice)
 
 
-def refused(request: HttpRequest, request_id: int, error: ApplicationError) -> HttpResponse:
+def _too_long(text: str, limit: int) -> str:
+    length = len(text.strip())
+    return f"at most {limit} characters (this has {length})." if length > limit else ""
+
+
+def refused(
+    request: HttpRequest, request_id: int, error: ApplicationError, status: int | None = None
+) -> HttpResponse:
     """The request's page with the refusal above the actions, in its true status."""
     found = cr.change_request_get(request_id)
     conflict = None
     if isinstance(error, Conflict) and "current_version" in error.extra:
         conflict = stale_view(found)
     context = detail_context(request, found, conflict=conflict, error=error.message)
+    status = status or error.status_code
     if not is_fragment(request):
-        return respond(request, DETAIL_TEMPLATE, context, status=error.status_code)
-    return respond(request, DETAIL_TEMPLATE, context, partial="detail", status=error.status_code)
+        return respond(request, DETAIL_TEMPLATE, context, status=status)
+    return respond(request, DETAIL_TEMPLATE, context, partial="detail", status=status)
 
 
 def stale_view(found: FlagChangeRequest) -> Any:

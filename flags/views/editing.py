@@ -6,6 +6,10 @@ Every write is one audited service call. A refusal is answered with its true sta
 form as the operator left it, the error on the field it names; htmx swaps 4xx
 answers like 2xx. Without JavaScript a write redirects (303) to the page it came
 from, the list's search and sort kept, and the outcome shows as a message.
+
+A save that would turn tenants on or off in prod is not written at first: the answer
+(a 200, since nothing was refused) is the panel showing the diff and who flips
+(flags.save_confirmation), with "Save anyway" and "Back to editing".
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from console.lists import ListState
 from console.responder import Notice, confirm_page, is_fragment, redirect_with_notice, respond
 from core.errors import ApplicationError, Conflict, NotFound
 from core.request_meta import client_ip
-from flags import change_requests, selectors, services
+from flags import change_requests, schedules, selectors, services
 from flags.conflicts import ConflictView, changed_fields, conflict_view
 from flags.forms import (
     FlagCreateForm,
@@ -32,6 +36,7 @@ from flags.forms import (
 )
 from flags.models import Flag
 from flags.presentation import delete_dialog, flag_row, kill_dialog, preview_context
+from flags.save_confirmation import SaveConfirmation, save_confirmation
 from flags.views.pages import (
     TEMPLATE,
     flag_url,
@@ -65,15 +70,19 @@ def panel_answer(
     *,
     notice: Notice | None = None,
     status: int = 200,
+    save_confirm: SaveConfirmation | None = None,
     **panel: Any,
 ) -> HttpResponse:
-    """The panel after a write (or a refused one) with the flag's row as it is now,
-    out of band; without htmx, the whole page with the panel open."""
+    """The panel after a write (or a refused one, or one waiting for confirmation)
+    with the flag's row as it is now, out of band; without htmx, the whole page with
+    the panel open."""
     if not is_fragment(request):
         context = page_context(state, flag=flag, **panel)
+        context["save_confirm"] = save_confirm
         return respond(request, TEMPLATE, context, notice=notice, status=status)
     context = {
         **panel_context(flag, query=list_query(state), **panel),
+        "save_confirm": save_confirm,
         "row": flag_row(flag.key),
         "open_key": flag.key,
     }
@@ -107,14 +116,25 @@ def flag_save(request: HttpRequest, key: str) -> HttpResponse:
 
     if not form.is_valid():
         return refused(400)
+    if form.cleaned_data["back_to_editing"]:
+        # From the confirmation: the form again, as the operator left it.
+        return panel_answer(request, state, flag, form=form, base_form=base_form)
+    changes = changed_fields(form, base_form)
     try:
+        # A save that flips tenants in prod is shown first; "Save anyway" sends back
+        # the token of exactly what was shown (other values or versions ask again).
+        confirmation = save_confirmation(flag, version=form.version_to_check(), changes=changes)
+        if confirmation and not confirmation.accepts(form.cleaned_data["confirm_token"]):
+            return panel_answer(
+                request, state, flag, form=form, base_form=base_form, save_confirm=confirmation
+            )
         # Written now, or (where the approval policy asks) proposed as a change request.
         outcome = change_requests.flag_change(
             key=key,
             expected_version=form.version_to_check(),
             actor=request.user,
             ip=client_ip(request),
-            **changed_fields(form, base_form),
+            **changes,
         )
     except NotFound:
         return gone_response(request, key)
@@ -142,8 +162,21 @@ def flag_save(request: HttpRequest, key: str) -> HttpResponse:
     elif saved.version == flag.version:
         notice = Notice("info", "Nothing to save: the flag already had these values.")
     else:
-        notice = Notice("success", f"Saved {key} (version {saved.version}).")
+        notice = Notice("success", f"Saved {key} (version {saved.version}).{waiting(saved)}")
     return after_write(request, state, key, notice)
+
+
+def waiting(flag: Flag) -> str:
+    """After a change by hand: the schedules that now ask whether to go on."""
+    asking = [f"#{s.pk}" for s in schedules.live_schedules_of(flag) if schedules.needs_decision(s)]
+    if not asking:
+        return ""
+    noun = "Schedule" if len(asking) == 1 else "Schedules"
+    verb = "was" if len(asking) == 1 else "were"
+    return (
+        f" {noun} {', '.join(asking)} {verb} made before this change: keep or cancel "
+        f"{'it' if len(asking) == 1 else 'them'} under Schedules."
+    )
 
 
 # -------------------------------------------------------- kill and delete --
@@ -170,7 +203,7 @@ def flag_kill(request: HttpRequest, key: str) -> HttpResponse:
     if killed.version == before:
         notice = Notice("info", f"{key} was already off at 0 %; nothing changed.")
     else:
-        notice = Notice("success", f"Killed {key}: off for every tenant.")
+        notice = Notice("success", f"Killed {key}: off for every tenant.{waiting(killed)}")
     return after_write(request, state, key, notice)
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -36,7 +37,7 @@ from tenants.api.serializers import (
     TenantUpdateSerializer,
 )
 from tenants.members import member_invite, member_remove, member_set_role
-from tenants.models import Membership
+from tenants.models import Membership, Plan, TenantStatus
 from tenants.reconcile import tenant_reconcile
 
 OperatorOrTenantsRead = operator_or_scope(selectors.TENANTS_READ_SCOPE)
@@ -53,13 +54,14 @@ def _flag(value: str | None) -> bool:
 
 
 class TenantListView(APIView):
+    pagination_class = Pages  # so the schema documents the page object
     permission_classes = [TenantReader]
 
     @extend_schema(
         summary="List tenants (newest first)",
         parameters=[
             OpenApiParameter("status", str, enum=["pending", "active", "suspended", "deleted"]),
-            OpenApiParameter("plan", str),
+            OpenApiParameter("plan", str, enum=list(Plan.values)),
             OpenApiParameter("partner", str, description="Partner slug."),
             OpenApiParameter("search", str, description="In slug or name."),
             OpenApiParameter("include_deleted", bool, description="Operators and services."),
@@ -72,8 +74,8 @@ class TenantListView(APIView):
         q = request.query_params
         tenants = selectors.tenant_list(
             user=request.user,
-            status=q.get("status", ""),
-            plan=q.get("plan", ""),
+            status=_choice(q, "status", TenantStatus.values),
+            plan=_choice(q, "plan", Plan.values),
             partner=q.get("partner", ""),
             search=q.get("search", "")[:100],
             include_deleted=_flag(q.get("include_deleted")),
@@ -116,6 +118,7 @@ class TenantDetailView(APIView):
 
 
 class TenantUsersView(APIView):
+    pagination_class = Pages  # so the schema documents the page object
     permission_classes = [TenantReader]
 
     @extend_schema(
@@ -170,6 +173,7 @@ class TenantReconcileView(APIView):
 
 
 class PartnerListView(APIView):
+    pagination_class = Pages  # so the schema documents the page object
     permission_classes = [OperatorOrTenantsRead]
 
     @extend_schema(
@@ -279,3 +283,12 @@ class TenantMemberView(APIView):
         membership = self._membership(request, slug, user_id)
         member_remove(membership=membership, actor=request.user, ip=client_ip(request))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _choice(query: Any, name: str, allowed: list[str]) -> str:
+    """A filter that takes one of a fixed set of values: anything else is a 400
+    naming it, not an empty list that looks like an answer."""
+    value = query.get(name, "")
+    if value and value not in allowed:
+        raise ValidationError({name: [f"Use one of: {', '.join(allowed)}."]})
+    return value

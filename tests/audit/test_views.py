@@ -85,7 +85,6 @@ class TestList:
             ("cursor=99999999999999999999999", "cursor"),
             ("since=2026-02-30", "since"),
             ("since=2026-03-02&until=2026-03-01", "until"),
-            ("actor=a%00b", "actor"),
             ("q=" + "x" * 500, "q"),
             ("tenant=no-such-tenant", "tenant"),
             ("tenant=Not a slug", "tenant"),

@@ -20,7 +20,7 @@ READ_ONLY = {"audit.AuditEvent", "audit.ChainVerification", "flags.FlagChange",
              "flags.RetiredFlagKey", "tenants.ProvisioningState", "operators.OperatorInvite",
              "monitor.Incident", "monitor.ProbeResult", "operators.Impersonation",
              "tenants.MemberInvite", "flags.ApprovalPolicy", "flags.FlagChangeRequest",
-             "flags.FlagEvaluationDay"}  # fmt: skip
+             "flags.FlagSchedule", "flags.FlagEvaluationDay"}  # fmt: skip
 
 
 @pytest.fixture

@@ -29,6 +29,9 @@ CONSOLE_EVENT = "console-event"
 # One flag change request's page and its actions' confirm pages: the CONSOLE rule,
 # checked with the request in place by tests/flags/test_change_request_views.py.
 CONSOLE_CHANGE_REQUEST = "console-change-request"
+# One scheduled flag change's page and its actions' confirm pages: the CONSOLE rule,
+# checked with the schedule in place by tests/flags/test_schedule_views.py.
+CONSOLE_SCHEDULE = "console-schedule"
 SIGNED_IN = "signed-in"  # any signed-in caller, session or service (the API schema)
 # API: no credentials -> 401; a signed-in non-operator -> 403; an operator may call
 # every method; a service only the methods its scope opens (the optional third
@@ -59,6 +62,13 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "api:flag-change-request-reject": (API, {"request_id": 99999}),
     "api:flag-change-request-apply": (API, {"request_id": 99999}),
     "api:flag-change-request-withdraw": (API, {"request_id": 99999}),
+    "api:flag-change-request-schedule": (API, {"request_id": 99999}),
+    "api:flag-schedules": (API, {"key": "jmap_native_v2"}),
+    "api:flag-schedule-list": (API, {}),
+    "api:flag-schedule": (API, {"schedule_id": 99999}),
+    "api:flag-schedule-pause": (API, {"schedule_id": 99999}),
+    "api:flag-schedule-resume": (API, {"schedule_id": 99999}),
+    "api:flag-schedule-cancel": (API, {"schedule_id": 99999}),
     "api:operator-invite": (API, {}),
     "api:tenant-list": (MEMBER_API, {}, {"GET": "tenants:read"}),
     "api:tenant-detail": (MEMBER_API, {"slug": "acme"}, {"GET": "tenants:read"}),
@@ -130,6 +140,14 @@ MATRIX: dict[str, tuple[Any, ...]] = {
     "flags:change_request_reject": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
     "flags:change_request_apply": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
     "flags:change_request_withdraw": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
+    # GET: the "Schedule apply" form as a page; POST schedules the request.
+    "flags:change_request_schedule": (CONSOLE_CHANGE_REQUEST, {"request_id": 99999}),
+    "flags:schedules": (CONSOLE, {}),
+    "flags:schedule_new": (CONSOLE_ACTION, {"key": "jmap_native_v2"}),  # GET: the form
+    "flags:schedule": (CONSOLE_SCHEDULE, {"schedule_id": 99999}),
+    "flags:schedule_pause": (CONSOLE_SCHEDULE, {"schedule_id": 99999}),
+    "flags:schedule_resume": (CONSOLE_SCHEDULE, {"schedule_id": 99999}),
+    "flags:schedule_cancel": (CONSOLE_SCHEDULE, {"schedule_id": 99999}),
     "notifications:list": (CONSOLE, {}),
     "notifications:drawer": (CONSOLE, {}),
     "notifications:count": (CONSOLE, {}),

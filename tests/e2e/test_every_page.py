@@ -44,6 +44,8 @@ PAGES = [
     "/flags/saml_sso/",
     "/flags/saml_sso/explain/?tenant=acme&environment=prod",
     "/flags/change-requests/",
+    "/flags/scheduled-changes/",
+    "/flags/saml_sso/schedule/",
     # Where an action's confirm button leads without JavaScript.
     f"/tenants/{TENANT}/suspend/",
     "/flags/saml_sso/kill/",

@@ -58,6 +58,8 @@ def test_rollout_25_with_a_live_preview_is_saved_and_shows_in_the_history(
     page.screenshot(path=str(screenshot_dir / "flags-rollout-preview.png"))
 
     save.click()
+    # It turns tenants on in prod: the panel asks first (tests/e2e/test_flag_save_confirm.py).
+    page.get_by_test_id("save-confirm-save").click()
     panel = page.get_by_test_id("flag-panel-jmap_native_v2")
     expect(panel.get_by_test_id("flag-version")).to_have_text("version 2")
     history = panel.get_by_test_id("flag-history").locator("li.history-entry").first
@@ -189,6 +191,7 @@ def test_a_tenant_is_added_to_the_scope_from_a_search_of_real_tenants(flags_page
     option.click()
     expect(panel.get_by_test_id("preview-on")).to_have_text("~1")
     panel.get_by_test_id("save-flag").click()
+    panel.get_by_test_id("save-confirm-save").click()  # it turns sample-co-07 on in prod
     expect(panel.get_by_test_id("flag-version")).to_have_text("version 2")
     assert Flag.objects.get(key="passkey_login").scope_tenant_slugs == ["sample-co-07"]
 

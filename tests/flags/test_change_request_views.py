@@ -3,7 +3,11 @@ API, and the notification that a request waits for approval."""
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
+
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
@@ -180,7 +184,191 @@ class TestDetail:
             detail_url(request, "edit"), {"title": "x", "state": "on", "pct": "300"}, **HTMX
         )
         assert response.status_code == 400
-        assert "Rollout %: Ensure this value is less than or equal to 100." in response.text
+        assert "Rollout %: must be between 0 and 100" in response.text
+
+
+def edit_post(**fields: object) -> dict[str, object]:
+    """What the edit form sends with nothing touched but `fields`."""
+    return {
+        "title": "Beta",
+        "description": "",
+        "state": "off",
+        "pct": "0",
+        "scope_tenant_slugs": "",
+        "scope_partner_slugs": "",
+        **fields,
+    }
+
+
+class TestEdit:
+    def test_the_form_has_every_field_filled_from_the_request_then_the_flag(self, author):
+        FlagFactory(
+            key="sample_beta", description="Beta checkout", scope_plans=["business"],
+            scope_tenant_slugs=["northwind", "contoso"],
+        )  # fmt: skip
+        request = proposed(author, state="rollout", pct=30, scope_environments=["prod"])
+        html = signed_in(author).get(detail_url(request), {"edit": "1"}).text
+        assert 'data-testid="cr-edit-form"' in html
+        assert ">\nBeta checkout</textarea>" in html  # the flag's, not changed
+        assert '<option value="rollout" selected>' in html
+        assert 'id="cr-edit-pct"' in html and 'value="30"' in html
+        assert re.search(r'name="scope_plans" value="business" checked', html)
+        assert not re.search(r'name="scope_plans" value="starter" checked', html)
+        assert re.search(r'name="scope_environments" value="prod" checked', html)
+        assert not re.search(r'name="scope_environments" value="dev" checked', html)
+        assert 'name="scope_tenant_slugs" value="northwind, contoso"' in html
+        assert "Scope and description changes are proposed from the flag" not in html
+
+    def test_an_edit_can_change_the_scope_and_description(self, author, reviewer) -> None:
+        FlagFactory(key="sample_beta")
+        request = proposed(author)
+        cr.change_request_approve(request_id=request.pk, actor=reviewer)
+        with watch_audit() as log:
+            response = signed_in(author).post(
+                detail_url(request, "edit"),
+                edit_post(
+                    state="on", description="Beta for two\r\ncustomers",
+                    scope_plans=["business", "enterprise"], scope_environments=["dev", "prod"],
+                    scope_tenant_slugs="northwind, contoso  northwind",
+                    scope_partner_slugs="fabrikam",
+                ),
+            )  # fmt: skip
+        assert response.status_code == 303
+        event = log.one("flags.change_request_edited", actor=author)
+        assert event.metadata["approvals_dropped"] == [reviewer.email]
+        request.refresh_from_db()
+        assert {f: c["after"] for f, c in request.changes.items()} == {
+            "state": "on",
+            "description": "Beta for two\ncustomers",
+            "scope_plans": ["business", "enterprise"],
+            "scope_environments": ["dev", "prod"],
+            "scope_tenant_slugs": ["northwind", "contoso"],
+            "scope_partner_slugs": ["fabrikam"],
+        }
+        assert not request.approvals.exists() and request.state == "open"
+        assert Flag.objects.get(key="sample_beta").scope_tenant_slugs == []
+
+    @pytest.mark.parametrize(
+        ("fields", "message"),
+        [
+            (
+                {"scope_tenant_slugs": "northwind Not_A_Slug"},
+                "Tenants: Not_A_Slug is not a slug",
+            ),
+            ({"scope_plans": ["platinum"]}, "Plans: Select a valid choice. platinum"),
+            ({"scope_environments": ["moon"]}, "Environments: Select a valid choice. moon"),
+            ({"state": "sometimes"}, "State: Select a valid choice. sometimes"),
+        ],
+    )
+    def test_a_bad_value_names_its_field_and_changes_nothing(self, author, fields, message):
+        request = proposed(author)
+        with watch_audit() as log:
+            response = signed_in(author).post(
+                detail_url(request, "edit"), edit_post(**fields), **HTMX
+            )
+        assert response.status_code == 400
+        assert message in response.text
+        assert 'aria-invalid="true"' in response.text
+        log.none()
+        assert FlagChangeRequest.objects.get().changes == request.changes
+
+    def test_an_edit_that_changes_nothing_says_so_on_the_form(self, author) -> None:
+        request = proposed(author)
+        unchanged = edit_post(description=request.flag.description)
+        response = signed_in(author).post(detail_url(request, "edit"), unchanged, **HTMX)
+        assert response.status_code == 422
+        assert "Nothing would change" in response.text
+        assert 'data-testid="cr-edit-errors"' in response.text
+
+
+class TestRejectReason:
+    def test_the_dialog_and_the_confirm_page_ask_for_a_reason(self, author, reviewer):
+        request = proposed(author)
+        client = signed_in(reviewer)
+        dialog = client.get(detail_url(request)).text
+        assert 'data-testid="cr-reject-dialog-reason"' in dialog
+        page = client.get(detail_url(request, "reject"))
+        assert page.status_code == 200
+        assert 'data-testid="confirm-page"' in page.text
+        assert re.search(r'<textarea[^>]*name="reason"[^>]*maxlength="500"', page.text)
+        assert "At most 500 characters." in page.text
+        approve = client.get(detail_url(request, "approve")).text
+        assert "<textarea" not in approve  # only Reject asks for a text
+
+    def test_a_rejection_keeps_the_reason_and_the_page_shows_it(self, author, reviewer):
+        request = proposed(author)
+        with watch_audit() as log:
+            response = signed_in(reviewer).post(
+                detail_url(request, "reject"), {"reason": "Prod freeze\r\nuntil Monday"}
+            )
+        assert response.status_code == 303
+        assert log.one("flags.change_rejected", actor=reviewer).metadata["reason"] == (
+            "Prod freeze\nuntil Monday"
+        )
+        html = signed_in(author).get(detail_url(request)).text
+        assert 'data-testid="cr-reason"' in html
+        assert "Why it was rejected" in html and "Prod freeze<br>until Monday" in html
+
+    def test_line_breaks_count_as_one_character_as_the_browser_counts_them(
+        self, author, reviewer
+    ) -> None:
+        request = proposed(author)
+        reason = "ab\r\n" * 166 + "ab"  # 500 characters once \r\n is one
+        response = signed_in(reviewer).post(detail_url(request, "reject"), {"reason": reason})
+        assert response.status_code == 303
+        assert len(FlagChangeRequest.objects.get().reason) == 500
+
+    def test_a_reason_over_500_characters_is_refused_on_the_confirm_page(
+        self, author, reviewer
+    ) -> None:
+        request = proposed(author)
+        with watch_audit() as log:
+            response = signed_in(reviewer).post(
+                detail_url(request, "reject"), {"reason": "x" * 501}
+            )
+        assert response.status_code == 400
+        assert 'data-testid="confirm-page"' in response.text
+        assert "Reason (optional): at most 500 characters (this has 501)." in response.text
+        assert ">\n" + "x" * 501 + "</textarea>" in response.text  # kept to shorten
+        log.none()
+        assert FlagChangeRequest.objects.get().state == "open"
+
+    def test_with_htmx_a_long_reason_is_refused_on_the_request(self, author, reviewer) -> None:
+        request = proposed(author)
+        response = signed_in(reviewer).post(
+            detail_url(request, "reject"), {"reason": "x" * 501}, **HTMX
+        )
+        assert response.status_code == 400
+        assert 'data-testid="cr-error"' in response.text
+        assert "Reason: at most 500 characters (this has 501)." in response.text
+        assert FlagChangeRequest.objects.get().state == "open"
+
+
+class TestDiffTable:
+    def test_a_stale_request_and_a_stale_save_share_one_table(self, author, reviewer) -> None:
+        first = proposed(author)
+        second = proposed(author, pct=40)
+        for request in (first, second):
+            cr.change_request_approve(request_id=request.pk, actor=reviewer)
+        cr.change_request_apply(request_id=first.pk, actor=reviewer)
+        html = signed_in(reviewer).post(detail_url(second, "apply"), **HTMX).text
+        headings = re.findall(r'<th scope="col">([^<]*)</th>', html)
+        assert headings[:4] == ["Field", "Request started from", "Now", "Request"]
+        assert '<table class="conflict-table">' in html
+
+        conflict = SimpleNamespace(
+            summary="Changed", submitted_version=1, current_version=2, entries=[], older=0,
+            rows=[SimpleNamespace(
+                label="State", started="off", theirs="on", yours="rollout", clash=True,
+                they_changed=True, you_changed=True,
+            )],
+        )  # fmt: skip
+        panel = render_to_string("flags/conflict.html", {"conflict": conflict})
+        assert re.findall(r'<th scope="col">([^<]*)</th>', panel) == [
+            "Field", "You started from", "Now", "Yours"
+        ]  # fmt: skip
+        assert '<tr class="is-clash">' in panel and "both changed" in panel
+        assert '<td class="conflict-value is-changed">on</td>' in panel
 
 
 class TestApi:

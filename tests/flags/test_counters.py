@@ -10,12 +10,14 @@ import pytest
 from django.db import connection, connections
 from django.utils import timezone
 
-from flags import counters, services
+from flags import counters, engine, services
+from flags.engine import FlagSnapshot, Scope, TenantContext
 from flags.models import FlagEvaluationDay
 from tests.operators.factories_tokens import make_token
 from tests.tenants.factories import TenantFactory
 
 EVALUATE = "/api/flags/evaluate/"
+ENVIRONMENTS = ("dev", "staging", "prod")
 OFREP_ONE = "/ofrep/v1/evaluate/flags/{}"
 OFREP_BULK = "/ofrep/v1/evaluate/flags"
 
@@ -39,6 +41,22 @@ def evaluate(client, db):
         )
 
     return post
+
+
+FLAGS = (
+    FlagSnapshot("flag_00", "off"),
+    FlagSnapshot("flag_01", "on"),
+    FlagSnapshot("flag_02", "rollout", pct=50),
+    FlagSnapshot("flag_03", "targeted", scope=Scope(plans=frozenset({"business"}))),
+    FlagSnapshot("flag_04", "rollout", pct=30, scope=Scope(environments=frozenset({"prod"}))),
+    *(FlagSnapshot(f"flag_{i:02}", "rollout", pct=i) for i in range(5, 40)),
+)
+CONTEXTS = [
+    TenantContext(f"tenant-id-{n}", f"tenant-{n}", plan, None, env)
+    for n, (plan, env) in enumerate(
+        [("business", "prod"), ("starter", "prod"), ("business", "dev"), ("enterprise", "dev")]
+    )
+]
 
 
 def rows() -> dict[str, tuple[int, int]]:
@@ -74,6 +92,99 @@ class TestTally:
         for t in threads:
             t.join()
         assert set(tally.pending().values()) == {8_000}
+
+    def test_a_whole_snapshot_is_counted_once_and_expanded_per_flag(self) -> None:
+        tally, per_flag = counters.Tally(), counters.Tally()
+        for ctx in [*CONTEXTS, CONTEXTS[0], CONTEXTS[0], CONTEXTS[3]]:
+            answers = engine.evaluate_all(FLAGS, ctx)
+            tally.record_evaluation(FLAGS, ctx, answers)
+            per_flag.record(answers)
+        assert tally.pending_requests() == len(CONTEXTS)  # one entry per tenant context
+        assert tally.pending() == per_flag.pending()
+        assert sum(tally.pending().values()) == (len(CONTEXTS) + 3) * len(FLAGS)
+
+    def test_engine_results_count_like_booleans(self) -> None:
+        tally, per_flag = counters.Tally(), counters.Tally()
+        for ctx in CONTEXTS:
+            tally.record_evaluation(FLAGS, ctx, engine.explain_all(FLAGS, ctx))
+            per_flag.record(engine.evaluate_all(FLAGS, ctx))
+        assert tally.pending() == per_flag.pending()
+
+    def test_a_new_snapshot_leaves_counted_answers_alone(self) -> None:
+        tally = counters.Tally()
+        before = (FlagSnapshot("saml_sso", "off"), FlagSnapshot("retired_flag", "on"))
+        after = (FlagSnapshot("saml_sso", "on"), FlagSnapshot("new_flag", "on"))
+        ctx = CONTEXTS[0]
+        tally.record_evaluation(before, ctx, engine.evaluate_all(before, ctx))
+        tally.record_evaluation(after, ctx, engine.evaluate_all(after, ctx))
+        tally.record_evaluation(after, ctx, engine.evaluate_all(after, ctx))
+        assert tally.pending() == {
+            ("saml_sso", False): 1,
+            ("retired_flag", True): 1,
+            ("saml_sso", True): 2,
+            ("new_flag", True): 2,
+        }
+
+    def test_answers_that_are_not_the_whole_snapshot_count_per_flag(self) -> None:
+        tally = counters.Tally()
+        tally.record_evaluation(FLAGS, CONTEXTS[0], {"flag_01": True})
+        assert tally.pending() == {("flag_01", True): 1}
+        assert tally.pending_requests() == 0
+
+    def test_memory_stays_bounded_and_the_counts_stay_right(self, monkeypatch) -> None:
+        monkeypatch.setattr(counters, "MAX_PENDING_REQUESTS", 3)
+        monkeypatch.setattr(counters, "MAX_PENDING_SNAPSHOTS", 2)
+        tally, per_flag = counters.Tally(), counters.Tally()
+        snapshots = [FLAGS, FLAGS[:4], tuple(reversed(FLAGS)), FLAGS[2:]]
+        for n in range(60):
+            flags, ctx = snapshots[n // 7 % 4], CONTEXTS[n % len(CONTEXTS)]
+            answers = engine.evaluate_all(flags, ctx)
+            tally.record_evaluation(flags, ctx, answers)
+            per_flag.record(answers)
+            assert tally.pending_requests() <= 3
+            assert tally.pending_snapshots() <= 2
+        assert tally.pending() == per_flag.pending()
+
+    def test_an_entry_counted_very_often_does_not_spill_into_its_neighbours(self) -> None:
+        answers = engine.evaluate_all(FLAGS, CONTEXTS[0])
+        often = 2**40 + 3
+        counts = counters.expand(
+            {(id(FLAGS), CONTEXTS[0]): [often, bytes(answers.values())]}, {id(FLAGS): FLAGS}
+        )
+        assert counts == {(key, value): often for key, value in answers.items()}
+
+    def test_threads_and_a_flusher_lose_no_whole_snapshot_count(self, monkeypatch) -> None:
+        monkeypatch.setattr(counters, "MAX_PENDING_REQUESTS", 4)  # folds under the load too
+        tally = counters.Tally()
+        snapshots = [FLAGS, FLAGS[1:]]
+        expected: list[Counter[tuple[str, bool]]] = []
+        taken: Counter[tuple[str, bool]] = Counter()
+        done = threading.Event()
+
+        def hammer(offset: int) -> None:
+            mine: Counter[tuple[str, bool]] = Counter()
+            for n in range(1_500):
+                flags, ctx = snapshots[n % 2], CONTEXTS[(n + offset) % len(CONTEXTS)]
+                answers = engine.evaluate_all(flags, ctx)
+                tally.record_evaluation(flags, ctx, answers)
+                mine.update(answers.items())
+            expected.append(mine)
+
+        def flusher() -> None:
+            while not done.is_set():
+                taken.update(tally.take()[0])
+
+        threads = [threading.Thread(target=hammer, args=(i,)) for i in range(4)]
+        taking = threading.Thread(target=flusher)
+        taking.start()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        done.set()
+        taking.join()
+        taken.update(tally.pending())
+        assert taken == sum(expected, Counter())
 
     def test_take_empties_the_batch(self) -> None:
         tally = counters.Tally()
@@ -217,6 +328,20 @@ class TestEvaluatePath:
             for _ in range(5):
                 assert evaluate(url, body).status_code == 200
         assert sum(counters.pending().values()) >= 6
+
+    def test_holding_memory_down_adds_no_query(
+        self, evaluate, monkeypatch, django_assert_num_queries
+    ) -> None:
+        monkeypatch.setattr(counters, "MAX_PENDING_REQUESTS", 1)
+        monkeypatch.setattr(counters, "MAX_PENDING_SNAPSHOTS", 1)
+        bodies = [{"tenantSlug": "northwind", "environment": env} for env in ENVIRONMENTS]
+        for body in bodies:
+            assert evaluate(EVALUATE, body).status_code == 200  # warms what can be warmed
+        with django_assert_num_queries(0):
+            for body in bodies * 3:
+                assert evaluate(EVALUATE, body).status_code == 200
+        assert counters._tally.pending_requests() == 1  # the others were folded
+        assert sum(counters.pending().values()) == 12 * len(services_keys())
 
     def test_the_request_after_the_interval_flushes(self, evaluate, monkeypatch) -> None:
         clock = [1000.0]

@@ -212,3 +212,93 @@ class TestLinks:
         record("platform.user_invited", actor=OperatorFactory(), target_type="user")
         [notification] = selectors.notification_list(OperatorFactory()).items
         assert notification.url == "/operator-team/"
+
+
+class TestChangeRequestWaits:
+    """ "Change request waits for your approval" lasts while the request is open (or
+    approved and not yet applied); once it is closed nobody waits for it."""
+
+    @pytest.fixture
+    def author(self) -> Any:
+        from flags.models import ApprovalPolicy
+
+        ApprovalPolicy.objects.create(environment="prod", approvals_required=1)
+        flag_services.flag_create(key="sample_beta", actor=None)
+        return OperatorFactory(email="pat.rivera@northwind.example")
+
+    @pytest.fixture
+    def reviewer(self) -> Any:
+        return OperatorFactory(email="sam.okafor@northwind.example")
+
+    def propose(self, author: Any) -> Any:
+        from flags import change_requests as cr
+
+        return cr.flag_change(key="sample_beta", actor=author, state="on").change_request
+
+    def waiting(self, user: Any) -> list[str]:
+        return [
+            n.title
+            for n in selectors.notification_list(user).items
+            if n.title == "Change request waits for your approval"
+        ]
+
+    @pytest.mark.parametrize("close", ["reject", "withdraw", "apply"])
+    def test_it_goes_once_the_request_is_closed(self, author, reviewer, close) -> None:
+        from flags import change_requests as cr
+
+        request = self.propose(author)
+        assert self.waiting(reviewer) == ["Change request waits for your approval"]
+        assert selectors.unread_count(reviewer) == 1
+        if close == "reject":
+            cr.change_request_reject(request_id=request.pk, actor=reviewer, reason="Not now")
+        elif close == "withdraw":
+            cr.change_request_withdraw(request_id=request.pk, actor=author)
+        else:
+            cr.change_request_approve(request_id=request.pk, actor=reviewer)
+            assert self.waiting(OperatorFactory()) != []  # approved, not applied: still there
+            cr.change_request_apply(request_id=request.pk, actor=author)
+        assert self.waiting(reviewer) == []
+        left = [n.title for n in selectors.notification_list(reviewer).items]
+        # Applying writes the flag in prod, which notifies on its own.
+        assert left == (["Flag changed in prod"] if close == "apply" else [])
+        assert selectors.unread_count(reviewer) == len(left)
+
+    def test_an_open_request_stays_when_another_closes(self, author, reviewer) -> None:
+        from flags import change_requests as cr
+
+        first = self.propose(author)
+        second = cr.change_request_create(key="sample_beta", actor=author, pct=40)
+        cr.change_request_withdraw(request_id=first.pk, actor=author)
+        [left] = [
+            n for n in selectors.notification_list(reviewer).items if n.title.startswith("Change")
+        ]
+        assert left.url == f"/flags/change-requests/{second.pk}/"
+
+    @pytest.mark.parametrize(
+        ("metadata", "live", "expected"),
+        [
+            ({"approvals_required": 1}, {"7"}, True),
+            ({"approvals_required": 1}, set(), False),  # closed, or gone with its flag
+            ({"approvals_required": 0}, {"7"}, False),
+            ({}, {"7"}, False),
+        ],
+    )
+    def test_the_predicate(self, metadata: dict, live: set, expected: bool) -> None:
+        event = AuditEvent(
+            action="flags.change_requested", metadata=metadata, target_id="7",
+            target_type="flagchangerequest",
+        )  # fmt: skip
+        found = rules.Lookups(
+            flag_keys={}, flag_environments={}, tenant_slugs={},
+            live_change_requests=frozenset(live),
+        )  # fmt: skip
+        assert rules.waits_for_approval(event, found) is expected
+
+    def test_a_batch_of_requests_costs_one_query_more(
+        self, author, reviewer, django_assert_num_queries
+    ) -> None:
+        for _ in range(3):
+            self.propose(author)
+        # the watermark, one batch, then which of its requests are still open
+        with django_assert_num_queries(3):
+            assert selectors.unread_count(reviewer) == 3

@@ -234,7 +234,8 @@ class TestStartPage:
     def test_garbage_is_a_400_not_a_500(self, operator_client: Client) -> None:
         response = operator_client.post(START, {"member": "\x00" * 300, "reason": "é" * 600})
         assert response.status_code == 400
-        assert operator_client.get(START, {"member": "a\x00b@x.example"}).status_code == 200
+        # A NUL in the query string is refused before the view (console.request_guard).
+        assert operator_client.get(START, {"member": "a\x00b@x.example"}).status_code == 400
 
     def test_non_operators_cannot_start(self, client: Client, member: Any, tenant: Any) -> None:
         other = UserFactory()

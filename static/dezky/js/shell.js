@@ -194,6 +194,26 @@
     });
   }
 
+  /* ------------------------------------------------------ character counts -- */
+
+  // A text with data-char-count="<id>" shows "used / limit" in that element (hidden
+  // without JavaScript; its help says the limit).
+  function paintCharCount(field) {
+    var count = document.getElementById(field.getAttribute("data-char-count"));
+    if (!count || !(field.maxLength > 0)) return;
+    count.textContent = field.value.length + " / " + field.maxLength;
+    count.hidden = false;
+  }
+
+  function paintCharCounts(scope) {
+    (scope || document).querySelectorAll("[data-char-count]").forEach(paintCharCount);
+  }
+
+  document.addEventListener("input", function (event) {
+    var target = event.target;
+    if (target.matches && target.matches("[data-char-count]")) paintCharCount(target);
+  });
+
   /* --------------------------------------------------------------- copying -- */
 
   function copyText(text) {
@@ -632,6 +652,7 @@
     paintAvatars(scope);
     paintShares(scope);
     wireDialogs(scope);
+    paintCharCounts(scope);
     scheduleAutodismiss(scope);
     syncControls();
   });
@@ -642,6 +663,7 @@
     paintAvatars(document);
     paintShares(document);
     wireDialogs(document);
+    paintCharCounts(document);
     scheduleAutodismiss(document);
     syncControls();
     document.querySelectorAll("kbd[data-shortcut-mod], .sidebar-toggle kbd").forEach(function (kbd) {
