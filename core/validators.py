@@ -31,10 +31,21 @@ def validate_domain(value: str) -> None:
         )
 
 
+# The most entries a stored list (a scope allowlist, a tenant's domains) may hold: far
+# above any real use, and a bound on what one request can make the database keep.
+STRING_LIST_MAX = 1000
+
+
 def validate_string_list(value: object, *, allowed: set[str] | None = None, item=None) -> None:
     """A JSON list of unique strings, optionally from a fixed set or checked one by one."""
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValidationError("Must be a list of strings.", code="invalid_list")
+    if len(value) > STRING_LIST_MAX:
+        raise ValidationError(
+            "Holds %(count)s entries; at most %(max)s.",
+            code="too_long",
+            params={"count": len(value), "max": STRING_LIST_MAX},
+        )
     if len(set(value)) != len(value):
         raise ValidationError("Contains duplicates.", code="duplicates")
     for v in value:

@@ -28,6 +28,7 @@ PARSE_ERROR = "PARSE_ERROR"
 TARGETING_KEY_MISSING = "TARGETING_KEY_MISSING"
 INVALID_CONTEXT = "INVALID_CONTEXT"
 FLAG_NOT_FOUND = "FLAG_NOT_FOUND"
+GENERAL = "GENERAL"
 
 
 class OfrepError(Exception):
@@ -47,6 +48,17 @@ class _OfrepView(APIView):
             return response
         if isinstance(exc, exceptions.PermissionDenied):
             return Response(status=status.HTTP_403_FORBIDDEN)
+        if isinstance(exc, exceptions.UnsupportedMediaType):
+            # Not a status the protocol knows: a body that is not JSON is a PARSE_ERROR.
+            body = {"errorCode": PARSE_ERROR, "errorDetails": "Send the body as application/json."}
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+        if isinstance(exc, exceptions.APIException):
+            # Any other refusal (405, 429, ...) in the protocol's error shape, not DRF's.
+            body = {"errorCode": GENERAL, "errorDetails": str(exc.detail)}
+            response = Response(body, status=exc.status_code)
+            if isinstance(exc, exceptions.MethodNotAllowed):
+                response["Allow"] = ", ".join(self.allowed_methods)
+            return response
         return super().handle_exception(exc)
 
     def context_of(self, request: Request) -> engine.TenantContext:

@@ -10,14 +10,23 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.utils.dateparse import parse_datetime
 from rest_framework import serializers
 
+from core.validators import STRING_LIST_MAX
 from flags.models import FLAG_KEY_PATTERN, SCOPE_AXES, Flag, FlagState
 
 
+def _scope_list() -> serializers.ListField:
+    # Bounded before the model's own checks run on each entry, so a body with a
+    # million entries is refused at once (core.validators.STRING_LIST_MAX).
+    return serializers.ListField(
+        child=serializers.CharField(max_length=63), required=False, max_length=STRING_LIST_MAX
+    )
+
+
 class ScopeSerializer(serializers.Serializer):
-    plans = serializers.ListField(child=serializers.CharField(), required=False)
-    tenant_slugs = serializers.ListField(child=serializers.CharField(), required=False)
-    partner_slugs = serializers.ListField(child=serializers.CharField(), required=False)
-    environments = serializers.ListField(child=serializers.CharField(), required=False)
+    plans = _scope_list()
+    tenant_slugs = _scope_list()
+    partner_slugs = _scope_list()
+    environments = _scope_list()
 
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if isinstance(data, dict):
@@ -155,8 +164,6 @@ def model_errors_as_api(exc: DjangoValidationError) -> dict[str, Any]:
 # The flag's editable fields as a schedule takes them (the shape of PATCH
 # /api/flags/{key}/), and times that must carry their offset.
 
-SCOPE_LIST_MAX = 500
-
 
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with its offset (`Z` or `+02:00`). A time without one is refused rather
@@ -178,21 +185,6 @@ class AwareDateTimeField(serializers.DateTimeField):
             if parsed is not None and parsed.tzinfo is None:
                 self.fail("naive")
         return super().to_internal_value(value)
-
-
-class _BoundedScopeSerializer(ScopeSerializer):
-    plans = serializers.ListField(
-        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
-    )
-    tenant_slugs = serializers.ListField(
-        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
-    )
-    partner_slugs = serializers.ListField(
-        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
-    )
-    environments = serializers.ListField(
-        child=serializers.CharField(max_length=63), required=False, max_length=SCOPE_LIST_MAX
-    )
 
 
 class OnlyDeclaredFields(serializers.Serializer):
@@ -219,7 +211,7 @@ class FlagValuesSerializer(OnlyDeclaredFields):
     description = serializers.CharField(allow_blank=True, required=False, max_length=2000)
     state = serializers.ChoiceField(choices=FlagState.values, required=False)
     pct = serializers.IntegerField(min_value=0, max_value=100, required=False)
-    scope = _BoundedScopeSerializer(required=False)
+    scope = ScopeSerializer(required=False)
 
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict) and not data:

@@ -11,9 +11,8 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    inline_serializer,
 )
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -167,6 +166,31 @@ class FlagKillView(APIView):
         return _with_etag(Response(flag_json(flag, with_history=True)), flag)
 
 
+# Keyed by flag key, so a map (additionalProperties), not an object with named fields.
+EVALUATION_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": {
+        "oneOf": [
+            {"type": "boolean", "description": "Without explain: on or off."},
+            {
+                "type": "object",
+                "description": "With explain.",
+                "properties": {
+                    "value": {"type": "boolean"},
+                    "reason": {
+                        "type": "string",
+                        "enum": ["DISABLED", "STATIC", "TARGETING_MATCH", "SPLIT", "DEFAULT"],
+                    },
+                    "detail": {"type": "object", "additionalProperties": True},
+                },
+                "required": ["value", "reason", "detail"],
+            },
+        ]
+    },
+    "example": {"saml_sso": True, "passkey_login": False},
+}
+
+
 class EvaluateView(APIView):
     """`{key: bool}` for one tenant; with `explain`, `{key: {"value", "reason", "detail"}}`
     (the rule that decided: the scope lists and which failed, bucket and pct)."""
@@ -178,10 +202,7 @@ class EvaluateView(APIView):
         request=EvaluateSerializer,
         responses={
             200: OpenApiResponse(
-                inline_serializer(
-                    "Evaluation",
-                    {"<flag key>": serializers.BooleanField()},
-                ),
+                EVALUATION_SCHEMA,
                 "{key: bool}, or {key: {value, reason, detail}} with explain.",
             ),
             404: OpenApiResponse(description="Unknown or deleted tenant."),

@@ -4,6 +4,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.validators import STRING_LIST_MAX
 from tenants.models import MemberRole, Plan, TenantStatus
 from tenants.selectors import provisioning_of
 
@@ -44,7 +45,10 @@ class TenantUpdateSerializer(serializers.Serializer):
     plan = serializers.ChoiceField(choices=Plan.values, required=False)
     billing_email = serializers.EmailField(allow_blank=True, required=False)
     domains = serializers.ListField(
-        child=serializers.CharField(max_length=253), required=False, allow_empty=True
+        child=serializers.CharField(max_length=253),
+        required=False,
+        allow_empty=True,
+        max_length=STRING_LIST_MAX,
     )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:

@@ -164,3 +164,57 @@ def test_paged_lists_are_documented_as_pages_not_arrays():
     ):
         body = paths[path]["get"]["responses"]["200"]["content"]["application/json"]
         assert body["schema"] == {"$ref": f"#/components/schemas/{name}"}, path
+
+
+def test_list_fields_are_bounded(operator_client):
+    from core.validators import STRING_LIST_MAX
+
+    FlagFactory(key="sample_flag")
+    too_many = [f"t{n}" for n in range(STRING_LIST_MAX + 1)]
+    response = operator_client.patch(
+        "/api/flags/sample_flag/",
+        json.dumps({"scope": {"tenant_slugs": too_many}, "version": 1}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    assert "scope" in response.json()
+    preview = operator_client.post(
+        "/api/flags/preview/",
+        json.dumps({"key": "sample_flag", "state": "targeted", "scope": {"plans": too_many}}),
+        content_type="application/json",
+    )
+    assert preview.status_code == 400
+
+
+def test_a_stored_list_is_bounded_by_the_model_too():
+    from django.core.exceptions import ValidationError
+
+    from core.validators import STRING_LIST_MAX, validate_string_list
+
+    with pytest.raises(ValidationError) as refused:
+        validate_string_list([str(n) for n in range(STRING_LIST_MAX + 1)])
+    assert refused.value.code == "too_long"
+    validate_string_list([str(n) for n in range(STRING_LIST_MAX)])
+
+
+def test_ofrep_refusals_keep_the_protocols_error_shape(operator_client):
+    not_json = operator_client.post("/ofrep/v1/evaluate/flags", "x=1", content_type="text/plain")
+    assert not_json.status_code == 400
+    assert not_json.json()["errorCode"] == "PARSE_ERROR"
+    wrong_method = operator_client.get("/ofrep/v1/evaluate/flags")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json()["errorCode"] == "GENERAL"
+    assert "POST" in wrong_method["Allow"]
+
+
+def test_every_operation_documents_its_error_answers():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+    assert paths
+    for path, item in paths.items():
+        for method, operation in item.items():
+            codes = set(operation["responses"])
+            assert {"400", "401", "403"} <= codes, (method, path)
+            if "{" in path:
+                assert "404" in codes, (method, path)

@@ -174,6 +174,22 @@ class TestEvaluate:
         tenant_services.tenant_soft_delete(tenant=Tenant.objects.get(slug="acme"), actor=None)
         assert api.post(EVALUATE, {"tenantSlug": "acme"}).status_code == 404
 
+    @pytest.mark.parametrize("explain", [False, True])
+    def test_answers_match_the_documented_schema(self, api, explain) -> None:
+        import jsonschema
+
+        from flags.api.views import EVALUATION_SCHEMA
+
+        _vector_world()
+        api.as_service("flags:evaluate")
+        body = api.post(
+            EVALUATE, {"tenantSlug": "tyrell", "environment": "prod", "explain": explain}
+        ).json()
+        schema = {k: v for k, v in EVALUATION_SCHEMA.items() if k != "example"}
+        jsonschema.validate(body, schema)
+        with pytest.raises(jsonschema.ValidationError):
+            jsonschema.validate({"saml_sso": "yes"}, schema)
+
 
 class TestReadAndWrite:
     def test_list_and_detail_with_history_and_etag(self, api) -> None:
