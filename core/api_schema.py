@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema as SpectacularAutoSchema
+
+# The security schemes of service credentials (operators/authentication.py).
+SERVICE_SCHEMES = frozenset({"serviceToken", "serviceJWT"})
+
 ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
@@ -49,3 +54,17 @@ def add_error_responses(result: dict[str, Any], generator: Any, **kwargs: Any) -
                     },
                 )
     return result
+
+
+class AutoSchema(SpectacularAutoSchema):
+    """Lists the service credentials as ways in only for the operations a service can
+    call: a write no scope opens documents the console session alone. A permission
+    says so with `opens_for_services(method)`; one that does not is taken to open."""
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        auth: list[dict[str, list[str]]] = super().get_auth()
+        for permission in self.view.get_permissions():
+            opens = getattr(permission, "opens_for_services", None)
+            if opens is None or opens(self.method):
+                return auth
+        return [scheme for scheme in auth if not SERVICE_SCHEMES & scheme.keys()]

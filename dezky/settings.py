@@ -312,7 +312,7 @@ REST_FRAMEWORK = {
     ],
     # Deny unless a view says otherwise.
     "DEFAULT_PERMISSION_CLASSES": ["operators.permissions.IsOperator"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "core.api_schema.AutoSchema",
     "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     # DRF's JSON parser, but a body nested too deeply is a 400, not a RecursionError.
     "DEFAULT_PARSER_CLASSES": [

@@ -100,6 +100,12 @@ class IsOperator(BasePermission):
     def has_permission(self, request: HttpRequest, view: Any) -> bool:
         return is_operator(request.user)
 
+    @staticmethod
+    def opens_for_services(method: str) -> bool:
+        """Whether any service credential can pass for `method` (the API schema lists
+        the service schemes only where one can)."""
+        return False
+
 
 def operator_or_scope(scope: str) -> type[BasePermission]:
     """Operators, or services whose credential carries `scope`, for the methods the
@@ -113,6 +119,10 @@ def operator_or_scope(scope: str) -> type[BasePermission]:
         def has_permission(self, request: HttpRequest, view: Any) -> bool:
             user = request.user
             return is_operator(user) or has_scope(user, scope, request.method)
+
+        @staticmethod
+        def opens_for_services(method: str) -> bool:
+            return method.upper() in SCOPE_METHODS[scope]
 
     OperatorOrScope.__name__ = f"OperatorOr_{scope.replace(':', '_')}"
     return OperatorOrScope
@@ -134,3 +144,7 @@ class TenantReader(BasePermission):
         if is_service(user):
             return has_scope(user, "tenants:read", request.method)
         return bool(user.is_authenticated and user.is_active)
+
+    @staticmethod
+    def opens_for_services(method: str) -> bool:
+        return method.upper() in SCOPE_METHODS["tenants:read"]

@@ -218,3 +218,19 @@ def test_every_operation_documents_its_error_answers():
             assert {"400", "401", "403"} <= codes, (method, path)
             if "{" in path:
                 assert "404" in codes, (method, path)
+
+
+def test_service_credentials_are_listed_only_where_a_scope_opens_the_operation():
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+    def schemes(path: str, method: str) -> set[str]:
+        return {name for entry in paths[path][method]["security"] for name in entry}
+
+    assert schemes("/api/flags/{key}/", "patch") == {"cookieAuth"}
+    assert schemes("/api/flags/", "post") == {"cookieAuth"}
+    assert schemes("/api/tenants/{slug}/", "patch") == {"cookieAuth"}
+    assert "serviceToken" in schemes("/api/flags/{key}/", "get")
+    assert "serviceToken" in schemes("/api/flags/evaluate/", "post")
+    assert "serviceToken" in schemes("/api/tenants/", "get")
