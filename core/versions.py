@@ -7,12 +7,15 @@ versions their snapshot was built from.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
 
 from django.core.cache import caches
-from django.db import transaction
+from django.db import DatabaseError, transaction
+
+logger = logging.getLogger(__name__)
 
 _listeners: list[Callable[[], None]] = []
 
@@ -85,11 +88,30 @@ class LocalState:
         if self.built_at is not None and now - self.checked_at < self.check_seconds():
             return self.value
         latest = current(*self.names)
-        with self.lock:
+        if self.built_at == latest:
+            self.checked_at = now
+            return self.value
+        # One thread rebuilds; while it does, the others keep answering from the
+        # previous value instead of queueing behind the lock (a rebuild at 10,000
+        # tenants takes a while). Only the very first build is waited for.
+        if not self.lock.acquire(blocking=self.built_at is None):
+            return self.value
+        try:
             if self.built_at != latest:
                 # Built after reading the versions: a change landing meanwhile moves
                 # them again, and the next check rebuilds.
-                self.value = build(latest)
+                try:
+                    self.value = build(latest)
+                except DatabaseError:
+                    if self.built_at is None:
+                        raise
+                    # The database is away: keep answering from what was built, and
+                    # try again after the next check interval, not on every request.
+                    logger.warning("rebuild of %s failed; serving the previous one", self.names)
+                    self.checked_at = now
+                    return self.value
                 self.built_at = latest
             self.checked_at = now
             return self.value
+        finally:
+            self.lock.release()
