@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 TEST_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/dezky
 
-.PHONY: run test test-sqlite test-postgres lint typecheck format bench demo-password services clean
+.PHONY: run test test-sqlite test-postgres lint typecheck format bench bench-unleash demo-password services clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required (set PYTHON=...)")'
@@ -111,6 +111,14 @@ bench: $(VENV)/.installed-test
 			DATABASE_URL="$(TEST_POSTGRES_URL)" $(BIN)/python $$script || exit 1; \
 		done; \
 	fi
+
+# Flag evaluation beside Unleash (bench/unleash_side_by_side.py): installs
+# unleash-server with npm into bench/.unleash/ the first time, creates and drops two
+# databases on the PostgreSQL server at BENCH_POSTGRES_URL. Not part of `make bench`.
+BENCH_POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+bench-unleash: $(VENV)/.installed-test
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null 2>&1; } || true
+	BENCH_UNLEASH=true BENCH_POSTGRES_URL="$(BENCH_POSTGRES_URL)" $(BIN)/python bench/unleash_side_by_side.py
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache .mypy_cache .hypothesis
