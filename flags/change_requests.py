@@ -136,7 +136,7 @@ def change_request_create(
     """Propose a change for review even where the policy would let it be written."""
     services.refuse_unknown_fields(changes)
     flag = services.locked(key)
-    _check_version(flag, base_version)
+    services.check_version(flag, base_version)
     diff = field_changes(services.editable_snapshot(flag), changes)
     if not diff:
         raise ApplicationError("Nothing to propose: the flag already has these values.")
@@ -385,15 +385,6 @@ def _title(title: str | None, flag: Flag, diff: dict[str, Any]) -> str:
         return title[:200]
     labels = ", ".join(FIELD_LABELS.get(field, field).lower() for field in diff)
     return f"Change {labels} of {flag.key}"[:200]
-
-
-def _check_version(flag: Flag, expected: int | None) -> None:
-    if expected is not None and expected != flag.version:
-        raise Conflict(
-            f"Flag {flag.key} was changed by someone else (version {flag.version}, "
-            f"you edited version {expected}). Reload it and apply your change again.",
-            extra={"current_version": flag.version},
-        )
 
 
 def _is_author(request: FlagChangeRequest, actor: User | None) -> bool:

@@ -87,12 +87,7 @@ def flag_update(
     carrying the current flag, never a silent overwrite."""
     _refuse_unknown(changes, FLAG_EDITABLE_FIELDS)
     flag = _locked(key)
-    if expected_version is not None and expected_version != flag.version:
-        raise Conflict(
-            f"Flag {key} was changed by someone else (version {flag.version}, "
-            f"you edited version {expected_version}). Reload it and apply your change again.",
-            extra={"current_version": flag.version},
-        )
+    check_version(flag, expected_version)
     diff = field_changes(_editable_snapshot(flag), changes)
     if not diff:
         return flag
@@ -124,6 +119,17 @@ def validate_change(flag: Flag, diff: dict[str, Any]) -> None:
     for field, change in diff.items():
         setattr(trial, field, change["after"])
     trial.full_clean(exclude=["key"], validate_unique=False)
+
+
+def check_version(flag: Flag, expected: int | None) -> None:
+    """A flag changed since the version the caller edited is a Conflict carrying the
+    current version, never a silent overwrite."""
+    if expected is not None and expected != flag.version:
+        raise Conflict(
+            f"Flag {flag.key} was changed by someone else (version {flag.version}, "
+            f"you edited version {expected}). Reload it and apply your change again.",
+            extra={"current_version": flag.version},
+        )
 
 
 def locked(key: str) -> Flag:
